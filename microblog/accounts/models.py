@@ -1,0 +1,61 @@
+"""The user account and the tokens it holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from microblog.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from microblog.posts.models import Post
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    # Stored lower-cased by the service, so the unique constraint is case-insensitive too.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    about_me: Mapped[str] = mapped_column(String(140), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counters moved in the same transaction as the rows they count, so showing a user
+    # never costs a COUNT query.
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    following_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    posts: WriteOnlyMapped[Post] = relationship(
+        back_populates="author", passive_deletes=True
+    )
+    tokens: WriteOnlyMapped[Token] = relationship(
+        back_populates="user", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r}>"
+
+
+# Usernames are unique whatever their case: "Susan" and "susan" are one person.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class Token(Base):
+    """A bearer token; only its SHA-256 is stored, so a database leak leaks no live token."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,59 @@
+"""What makes a username, an email address, a password or an about-me acceptable.
+
+Both doors (the API's schemas and the web site's forms) call these, so each rule is written once.
+Each function returns the normalized value or raises `Invalid` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+from microblog.errors import Invalid
+
+USERNAME_MAX = 64
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+EMAIL_MAX = 254
+PASSWORD_MIN = 8
+# Long enough for any passphrase, short enough that hashing it is no denial of service.
+PASSWORD_MAX = 256
+ABOUT_ME_MAX = 140
+
+_username_re = re.compile(USERNAME_PATTERN)
+
+
+def username(value: str) -> str:
+    if not _username_re.fullmatch(value):
+        raise Invalid(
+            "username",
+            "username must be 1 to 64 characters of letters, digits, '_', '.' or '-'",
+        )
+    return value
+
+
+def email(value: str) -> str:
+    """A syntactically valid address, lower-cased so uniqueness ignores case."""
+    if len(value) > EMAIL_MAX:
+        raise Invalid("email", f"email must be at most {EMAIL_MAX} characters")
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid("email", f"email is not a valid address: {exc}") from None
+    return checked.normalized.lower()
+
+
+def password(value: str) -> str:
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise Invalid(
+            "password",
+            f"password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
+        )
+    return value
+
+
+def about_me(value: str) -> str:
+    value = value.strip()
+    if len(value) > ABOUT_ME_MAX:
+        raise Invalid("about_me", f"about_me must be at most {ABOUT_ME_MAX} characters")
+    return value

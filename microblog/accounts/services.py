@@ -1,0 +1,165 @@
+"""Signing up, signing in and changing one's account.
+
+Every function takes the session and the acting user explicitly, flushes but never commits:
+the caller (a request, a CLI command, a job) commits once at its boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from microblog.accounts import rules
+from microblog.accounts.models import User
+from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
+from microblog.errors import Invalid, NotFound
+
+TAKEN_MESSAGES = {
+    "username": "please use a different username",
+    "email": "please use a different email address",
+}
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def find_by_login(session: Session, login: str) -> User | None:
+    """The user whose username (any case) or email address is `login`."""
+    return session.scalar(
+        select(User).where(
+            or_(func.lower(User.username) == login.lower(), User.email == login.lower())
+        )
+    )
+
+
+def register_user(
+    session: Session, *, username: str, email: str, password: str, about_me: str = ""
+) -> User:
+    username = rules.username(username)
+    email = rules.email(email)
+    about_me = rules.about_me(about_me)
+    # Hash before touching the database, so no transaction (and on SQLite, no write lock)
+    # is held while the deliberately slow KDF runs.
+    password_hash = hash_password(rules.password(password))
+    _ensure_available(session, username=username, email=email)
+    user = User(username=username, email=email, password_hash=password_hash, about_me=about_me)
+    _flush_claiming_names(session, user)
+    return user
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The user these credentials belong to, or None; takes as long either way."""
+    user = find_by_login(session, login)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
+    return user
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    about_me: str | None = None,
+    password: str | None = None,
+    old_password: str | None = None,
+) -> User:
+    """Change what was given; every value is checked before anything changes."""
+    changes: dict[str, str] = {}
+    if username is not None and username != user.username:
+        changes["username"] = rules.username(username)
+    if email is not None:
+        email = rules.email(email)
+        if email != user.email:
+            changes["email"] = email
+    if about_me is not None:
+        changes["about_me"] = rules.about_me(about_me)
+    if password is not None or old_password is not None:
+        changes["password_hash"] = _new_password_hash(user, password, old_password)
+    _ensure_available(
+        session,
+        username=changes.get("username"),
+        email=changes.get("email"),
+        exclude_id=user.id,
+    )
+    for attribute, value in changes.items():
+        setattr(user, attribute, value)
+    _flush_claiming_names(session, user)
+    return user
+
+
+def touch_last_seen(
+    session: Session, user: User, now: datetime, resolution: timedelta
+) -> None:
+    """Record activity, at most once per `resolution`, and never at the cost of the request.
+
+    Reads stay reads for all but one request a minute; if the write cannot be had at once
+    (SQLite busy with another writer) it is skipped and the next request tries again.
+    """
+    if now - user.last_seen < resolution:
+        return
+    try:
+        with session.begin_nested():
+            user.last_seen = now
+    except OperationalError:
+        pass
+
+
+def _new_password_hash(user: User, password: str | None, old_password: str | None) -> str:
+    if old_password is None:
+        raise Invalid("old_password", "old_password is required to change the password")
+    if password is None:
+        raise Invalid("password", "password is required together with old_password")
+    if not verify_password(user.password_hash, old_password):
+        raise Invalid("old_password", "old_password is not the current password")
+    return hash_password(rules.password(password))
+
+
+def _ensure_available(
+    session: Session,
+    *,
+    username: str | None,
+    email: str | None,
+    exclude_id: int | None = None,
+) -> None:
+    conditions = []
+    if username is not None:
+        conditions.append(func.lower(User.username) == username.lower())
+    if email is not None:
+        conditions.append(User.email == email)
+    if not conditions:
+        return
+    query = select(User.username, User.email).where(or_(*conditions))
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    for taken_username, taken_email in session.execute(query):
+        field = (
+            "username"
+            if username is not None and taken_username.lower() == username.lower()
+            else "email"
+        )
+        raise Invalid(field, TAKEN_MESSAGES[field])
+
+
+def _flush_claiming_names(session: Session, user: User) -> None:
+    """Flush, letting the unique constraints settle a race that the check above lost."""
+    # Read now: a failed flush expires the instance, and reloading would show the old names.
+    username, email, user_id = user.username, user.email, user.id
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        _ensure_available(session, username=username, email=email, exclude_id=user_id)
+        raise Invalid("username", TAKEN_MESSAGES["username"]) from None

@@ -1,0 +1,56 @@
+"""API tokens: random, stored only as SHA-256 hashes, expiring and revocable.
+
+A token is a bearer secret with 256 bits of entropy. Hashing it with a fast hash is enough
+(there is nothing to brute-force, unlike a password) and keeps authentication to one indexed
+lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, contains_eager
+
+from microblog.accounts.models import Token, User
+from microblog.db import utcnow
+from microblog.errors import Unauthenticated
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str, Token]:
+    """A new token for `user`; the plaintext is returned once and never stored."""
+    plaintext = secrets.token_hex(32)
+    now = utcnow()
+    token = Token(
+        user_id=user.id, hash=_digest(plaintext), created_at=now, expires_at=now + lifetime
+    )
+    session.add(token)
+    session.flush()
+    return plaintext, token
+
+
+def authenticate_token(session: Session, plaintext: str, now: datetime) -> Token:
+    """The live token for `plaintext`, with its user loaded in the same query."""
+    token = session.scalar(
+        select(Token)
+        .join(Token.user)
+        .options(contains_eager(Token.user))
+        .where(Token.hash == _digest(plaintext))
+    )
+    if token is None:
+        raise Unauthenticated("the token is not valid")
+    if token.revoked_at is not None:
+        raise Unauthenticated("the token has been revoked")
+    if token.expires_at <= now:
+        raise Unauthenticated("the token has expired")
+    return token
+
+
+def revoke_token(token: Token, now: datetime) -> None:
+    token.revoked_at = now

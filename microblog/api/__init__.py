@@ -1,0 +1,15 @@
+"""The JSON door: every route under /api."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+
+def init_app(app: Flask) -> None:
+    from microblog.api import errors, me, tokens, users
+
+    api = Blueprint("api", __name__, url_prefix="/api")
+    errors.init_blueprint(api)
+    for module in (tokens, users, me):
+        api.register_blueprint(module.bp)
+    app.register_blueprint(api)

@@ -1,0 +1,63 @@
+"""How API clients prove who they are: HTTP Basic to obtain a token, Bearer to use it."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
+from werkzeug.wrappers import Response
+
+from microblog.accounts.models import Token, User
+from microblog.accounts.services import authenticate, touch_last_seen
+from microblog.accounts.tokens import authenticate_token
+from microblog.db import utcnow
+from microblog.errors import Unauthenticated
+from microblog.extensions import db
+from microblog.http_errors import error_response
+
+basic_auth = HTTPBasicAuth()
+token_auth = HTTPTokenAuth(scheme="Bearer")
+
+
+@basic_auth.verify_password
+def verify_password(username: str, password: str) -> User | None:
+    if not username or not password:
+        g.auth_failure = "a username and password are required (HTTP Basic)"
+        return None
+    user = authenticate(db.session, username, password)
+    if user is None:
+        # One message for unknown user and wrong password: no account enumeration.
+        g.auth_failure = "invalid username or password"
+    return user
+
+
+@token_auth.verify_token
+def verify_token(plaintext: str) -> User | None:
+    if not plaintext:
+        g.auth_failure = "a bearer token is required (Authorization: Bearer <token>)"
+        return None
+    now = utcnow()
+    try:
+        token = authenticate_token(db.session, plaintext, now)
+    except Unauthenticated as exc:
+        g.auth_failure = exc.message
+        return None
+    g.current_token = token
+    touch_last_seen(db.session, token.user, now, current_app.config["LAST_SEEN_RESOLUTION"])
+    return token.user
+
+
+def current_token() -> Token:
+    token: Token = g.current_token
+    return token
+
+
+def current_user() -> User:
+    user: User = token_auth.current_user()
+    return user
+
+
+@basic_auth.error_handler
+@token_auth.error_handler
+def auth_error(status: int) -> Response:
+    message = g.pop("auth_failure", "authentication is required")
+    return error_response(status, message)

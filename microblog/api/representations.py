@@ -1,0 +1,46 @@
+"""How the API shows a model: plain dicts with hypermedia links, built in one pass.
+
+Links are formatted from the API prefix rather than with `url_for`: a page of 100 users has
+400 links, and string formatting is some twenty times cheaper than URL building.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from microblog.accounts.models import User
+
+PREFIX = "/api"
+
+
+def avatar_url(email: str, size: int = 128) -> str:
+    digest = hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"
+
+
+def user_url(user_id: int) -> str:
+    return f"{PREFIX}/users/{user_id}"
+
+
+def user_json(user: User, *, with_email: bool = False) -> dict[str, Any]:
+    """A user; the email address only for the user themself."""
+    url = user_url(user.id)
+    data: dict[str, Any] = {
+        "id": user.id,
+        "username": user.username,
+        "last_seen": user.last_seen,
+        "about_me": user.about_me,
+        "post_count": user.post_count,
+        "follower_count": user.follower_count,
+        "following_count": user.following_count,
+        "_links": {
+            "self": url,
+            "followers": f"{url}/followers",
+            "following": f"{url}/following",
+            "avatar": avatar_url(user.email),
+        },
+    }
+    if with_email:
+        data["email"] = user.email
+    return data

@@ -1,0 +1,45 @@
+"""Settings read from the environment, each with an embedded default that needs no server."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and pick the psycopg 3 driver for PostgreSQL.
+
+    `postgres://` (Heroku, Render, ...) is not a scheme SQLAlchemy knows, and a bare
+    `postgresql://` would ask for psycopg2, which we do not install.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """The configuration of a running server, taken from the process environment."""
+    default_db = "sqlite:///" + os.path.join(instance_path, "microblog.db")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(
+            os.environ.get("DATABASE_URL") or default_db
+        ),
+        "TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("TOKEN_LIFETIME", "3600"))),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    # A body over this size is refused with 413 before it is read.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
+    # Tests lower them to stay fast; hashes made with other parameters are upgraded on login.
+    "PASSWORD_HASH": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    # last_seen is written at most this often, so authenticated reads stay reads.
+    "LAST_SEEN_RESOLUTION": timedelta(minutes=1),
+    "API_PER_PAGE": 10,
+    "API_MAX_PER_PAGE": 100,
+}

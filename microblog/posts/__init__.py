@@ -1,0 +1,1 @@
+"""Posts and the timelines made of them."""

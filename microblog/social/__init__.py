@@ -1,0 +1,1 @@
+"""The follow graph and the counters it moves."""

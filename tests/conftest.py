@@ -1,0 +1,192 @@
+"""Fixtures shared by the whole suite.
+
+Every test that uses `app` runs twice: on SQLite and on PostgreSQL (the server on 127.0.0.1, or
+the one named by TEST_POSTGRES_URL). Each backend gets a database of its own for the session,
+built with the real Alembic migrations, and emptied before each test.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from microblog import create_app
+from microblog.extensions import db
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# Cheap Argon2 parameters: the suite hashes hundreds of passwords.
+FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+TABLES = ("tokens", "posts", "follows", "users")
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _postgres_or_skip() -> sa.Engine:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI and is unreachable: {exc}")
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL}")
+    return admin
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases (a SQLite file, or a PostgreSQL database dropped at the end)."""
+    made: list[tuple[sa.Engine, str]] = []
+
+    def make(backend: str) -> str:
+        name = f"microblog_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / name}.db"
+        admin = _postgres_or_skip()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        made.append((admin, name))
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    for admin, name in made:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, database_factory: Callable[[str], str]) -> str:
+    """A database of this session, migrated to the newest schema."""
+    from flask_migrate import upgrade
+
+    url = database_factory(backend)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PASSWORD_HASH": FAST_HASH,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_app(database_url)
+    with app.app_context():
+        _empty(db.engine)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        else:
+            for table in TABLES:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class StatementCounter:
+    """SQL statements sent while active, transaction control (BEGIN, COMMIT ...) left out."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """`with count_queries() as counted:` ... `counted.count`."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+
+    return counting
+
+
+@dataclass
+class ApiUser:
+    """A registered user and a live token, as a test sees them."""
+
+    id: int
+    username: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
+@pytest.fixture
+def make_user(client: FlaskClient) -> Callable[..., ApiUser]:
+    """Registers a user through the API and gets them a token."""
+
+    def make(username: str = "susan", password: str = "correct-horse", **extra: str) -> ApiUser:
+        email = extra.pop("email", f"{username.lower()}@example.com")
+        response = client.post(
+            "/api/users",
+            json={"username": username, "email": email, "password": password, **extra},
+        )
+        assert response.status_code == 201, response.json
+        token = client.post("/api/tokens", headers=basic_auth(username, password))
+        assert token.status_code == 200, token.json
+        return ApiUser(response.json["id"], username, email, password, token.json["token"])
+
+    return make
