@@ -40,11 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from microblog import db as database
-    from microblog.accounts import passwords
-    from microblog.extensions import db, migrate
 
     # Import every model so the metadata (and Alembic) sees all tables.
     from microblog.accounts import models as _accounts  # noqa: F401
+    from microblog.accounts import passwords
+    from microblog.extensions import db, migrate
     from microblog.posts import models as _posts  # noqa: F401
     from microblog.social import models as _social  # noqa: F401
 

@@ -62,8 +62,9 @@ def fake_follows_command(per_user: int, seed: int) -> None:
     from microblog.accounts.models import User
 
     users = db.session.query(User).count()
-    _generate(f"Adding follows for {users} users", users * per_user, fake.fake_follows,
-              per_user, seed)
+    _generate(
+        f"Adding follows for {users} users", users * per_user, fake.fake_follows, per_user, seed
+    )
 
 
 def init_app(app: Flask) -> None:

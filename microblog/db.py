@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -20,6 +20,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# What services take as their session: a plain Session, or the request-scoped proxy of it.
+Db = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:

@@ -12,11 +12,10 @@ from datetime import timedelta
 
 from faker import Faker
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
 
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password
-from microblog.db import utcnow
+from microblog.db import Db, utcnow
 from microblog.posts.models import Post
 from microblog.social.models import Follow
 
@@ -36,7 +35,7 @@ def _batches(total: int) -> Iterator[int]:
         done += size
 
 
-def fake_users(session: Session, count: int, seed: int, progress: Progress) -> None:
+def fake_users(session: Db, count: int, seed: int, progress: Progress) -> None:
     """`count` users named `<name>_<n>`, all with the password "password"."""
     faker = Faker("en_US")
     faker.seed_instance(seed)
@@ -66,7 +65,7 @@ def fake_users(session: Session, count: int, seed: int, progress: Progress) -> N
         progress(size)
 
 
-def fake_posts(session: Session, count: int, seed: int, progress: Progress) -> None:
+def fake_posts(session: Db, count: int, seed: int, progress: Progress) -> None:
     """`count` posts by random existing users, in four languages, timestamps rising with id."""
     user_ids = list(session.scalars(select(User.id).order_by(User.id)))
     if not user_ids:
@@ -98,7 +97,7 @@ def fake_posts(session: Session, count: int, seed: int, progress: Progress) -> N
     _recount_posts(session)
 
 
-def fake_follows(session: Session, per_user: int, seed: int, progress: Progress) -> None:
+def fake_follows(session: Db, per_user: int, seed: int, progress: Progress) -> None:
     """Each user follows `per_user` other random users they did not follow yet."""
     rng = random.Random(seed)
     user_ids = list(session.scalars(select(User.id).order_by(User.id)))
@@ -119,17 +118,15 @@ def fake_follows(session: Session, per_user: int, seed: int, progress: Progress)
     _recount_follows(session)
 
 
-def _recount_posts(session: Session) -> None:
+def _recount_posts(session: Db) -> None:
     session.execute(
         update(User).values(
-            post_count=select(func.count(Post.id))
-            .where(Post.user_id == User.id)
-            .scalar_subquery()
+            post_count=select(func.count(Post.id)).where(Post.user_id == User.id).scalar_subquery()
         )
     )
 
 
-def _recount_follows(session: Session) -> None:
+def _recount_follows(session: Db) -> None:
     session.execute(
         update(User).values(
             follower_count=select(func.count())

@@ -17,4 +17,4 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Any:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(orjson.dumps(obj), mimetype="application/json")
+        return self._app.response_class(orjson.dumps(obj), mimetype="application/json")  # type: ignore[arg-type]

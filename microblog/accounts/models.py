@@ -31,12 +31,8 @@ class User(Base):
     follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
     following_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    posts: WriteOnlyMapped[Post] = relationship(
-        back_populates="author", passive_deletes=True
-    )
-    tokens: WriteOnlyMapped[Token] = relationship(
-        back_populates="user", passive_deletes=True
-    )
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
+    tokens: WriteOnlyMapped[Token] = relationship(back_populates="user", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

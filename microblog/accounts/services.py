@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from microblog.accounts import rules
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
+from microblog.db import Db
 from microblog.errors import Invalid, NotFound
 
 TAKEN_MESSAGES = {
@@ -23,14 +23,14 @@ TAKEN_MESSAGES = {
 }
 
 
-def get_user(session: Session, user_id: int) -> User:
+def get_user(session: Db, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     return user
 
 
-def find_by_login(session: Session, login: str) -> User | None:
+def find_by_login(session: Db, login: str) -> User | None:
     """The user whose username (any case) or email address is `login`."""
     return session.scalar(
         select(User).where(
@@ -40,7 +40,7 @@ def find_by_login(session: Session, login: str) -> User | None:
 
 
 def register_user(
-    session: Session, *, username: str, email: str, password: str, about_me: str = ""
+    session: Db, *, username: str, email: str, password: str, about_me: str = ""
 ) -> User:
     username = rules.username(username)
     email = rules.email(email)
@@ -54,7 +54,7 @@ def register_user(
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
+def authenticate(session: Db, login: str, password: str) -> User | None:
     """The user these credentials belong to, or None; takes as long either way."""
     user = find_by_login(session, login)
     if not verify_password(user.password_hash if user else None, password):
@@ -67,7 +67,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 
 def update_user(
-    session: Session,
+    session: Db,
     user: User,
     *,
     username: str | None = None,
@@ -100,9 +100,7 @@ def update_user(
     return user
 
 
-def touch_last_seen(
-    session: Session, user: User, now: datetime, resolution: timedelta
-) -> None:
+def touch_last_seen(session: Db, user: User, now: datetime, resolution: timedelta) -> None:
     """Record activity, at most once per `resolution`, and never at the cost of the request.
 
     Reads stay reads for all but one request a minute; if the write cannot be had at once
@@ -128,7 +126,7 @@ def _new_password_hash(user: User, password: str | None, old_password: str | Non
 
 
 def _ensure_available(
-    session: Session,
+    session: Db,
     *,
     username: str | None,
     email: str | None,
@@ -141,19 +139,17 @@ def _ensure_available(
         conditions.append(User.email == email)
     if not conditions:
         return
-    query = select(User.username, User.email).where(or_(*conditions))
+    query = select(User.username).where(or_(*conditions)).limit(2)
     if exclude_id is not None:
         query = query.where(User.id != exclude_id)
-    for taken_username, taken_email in session.execute(query):
-        field = (
-            "username"
-            if username is not None and taken_username.lower() == username.lower()
-            else "email"
-        )
-        raise Invalid(field, TAKEN_MESSAGES[field])
+    taken = [name.lower() for name in session.scalars(query)]
+    if username is not None and username.lower() in taken:
+        raise Invalid("username", TAKEN_MESSAGES["username"])
+    if taken:
+        raise Invalid("email", TAKEN_MESSAGES["email"])
 
 
-def _flush_claiming_names(session: Session, user: User) -> None:
+def _flush_claiming_names(session: Db, user: User) -> None:
     """Flush, letting the unique constraints settle a race that the check above lost."""
     # Read now: a failed flush expires the instance, and reloading would show the old names.
     username, email, user_id = user.username, user.email, user.id

@@ -12,10 +12,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import contains_eager
 
 from microblog.accounts.models import Token, User
-from microblog.db import utcnow
+from microblog.db import Db, utcnow
 from microblog.errors import Unauthenticated
 
 
@@ -23,7 +23,7 @@ def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str, Token]:
+def issue_token(session: Db, user: User, lifetime: timedelta) -> tuple[str, Token]:
     """A new token for `user`; the plaintext is returned once and never stored."""
     plaintext = secrets.token_hex(32)
     now = utcnow()
@@ -35,7 +35,7 @@ def issue_token(session: Session, user: User, lifetime: timedelta) -> tuple[str,
     return plaintext, token
 
 
-def authenticate_token(session: Session, plaintext: str, now: datetime) -> Token:
+def authenticate_token(session: Db, plaintext: str, now: datetime) -> Token:
     """The live token for `plaintext`, with its user loaded in the same query."""
     token = session.scalar(
         select(Token)

@@ -18,9 +18,7 @@ STATUS_OF: dict[type[DomainError], int] = {
 
 
 def handle_domain_error(exc: DomainError) -> Response:
-    status = next(
-        (code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400
-    )
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
     return error_response(status, exc.message)
 
 

@@ -46,13 +46,11 @@ def page_request() -> PageRequest:
     return PageRequest(page, per_page)
 
 
-def paginate(query: Select[tuple[T]], show: Callable[[T], dict[str, Any]]) -> Response:
+def paginate(query: Select[T], show: Callable[[T], dict[str, Any]]) -> Response:
     """Run `query` for the requested page and answer the collection."""
     wanted = page_request()
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows: Sequence[T] = db.session.scalars(
-        query.limit(wanted.per_page).offset(wanted.offset)
-    ).all()
+    rows: Sequence[T] = db.session.scalars(query.limit(wanted.per_page).offset(wanted.offset)).all()
     return collection_response([show(row) for row in rows], wanted, total or 0)
 
 
@@ -82,5 +80,5 @@ def collection_response(items: list[dict[str, Any]], wanted: PageRequest, total:
 
 
 def _page_url(page: int, per_page: int) -> str:
-    args = {**request.args, "page": page, "per_page": per_page}
+    args: dict[str, Any] = {**request.args, "page": page, "per_page": per_page}
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)

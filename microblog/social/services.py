@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user
+from microblog.db import Db
 from microblog.errors import Conflict, Invalid
 from microblog.social.models import Follow
 
 
-def follow(session: Session, actor: User, target_id: int) -> User:
+def follow(session: Db, actor: User, target_id: int) -> User:
     if target_id == actor.id:
         raise Invalid("id", "you cannot follow yourself")
     target = get_user(session, target_id)
@@ -25,7 +25,7 @@ def follow(session: Session, actor: User, target_id: int) -> User:
     return target
 
 
-def unfollow(session: Session, actor: User, target_id: int) -> User:
+def unfollow(session: Db, actor: User, target_id: int) -> User:
     target = get_user(session, target_id)
     deleted = session.execute(
         delete(Follow).where(Follow.follower_id == actor.id, Follow.followed_id == target.id)
@@ -36,7 +36,7 @@ def unfollow(session: Session, actor: User, target_id: int) -> User:
     return target
 
 
-def is_following(session: Session, follower_id: int, followed_id: int) -> bool:
+def is_following(session: Db, follower_id: int, followed_id: int) -> bool:
     return (
         session.scalar(
             select(func.count())
@@ -47,7 +47,7 @@ def is_following(session: Session, follower_id: int, followed_id: int) -> bool:
     )
 
 
-def followers_of(user_id: int) -> Select[tuple[User]]:
+def followers_of(user_id: int) -> Select[User]:
     """Users following `user_id`, by username."""
     return (
         select(User)
@@ -57,7 +57,7 @@ def followers_of(user_id: int) -> Select[tuple[User]]:
     )
 
 
-def followed_by(user_id: int) -> Select[tuple[User]]:
+def followed_by(user_id: int) -> Select[User]:
     """Users `user_id` follows, by username."""
     return (
         select(User)
@@ -67,7 +67,7 @@ def followed_by(user_id: int) -> Select[tuple[User]]:
     )
 
 
-def _move_counters(session: Session, actor: User, target: User, step: int) -> None:
+def _move_counters(session: Db, actor: User, target: User, step: int) -> None:
     # Rows are updated in id order, so two people following each other at the same moment
     # lock their rows in the same order and cannot deadlock.
     moves = sorted(
@@ -75,6 +75,4 @@ def _move_counters(session: Session, actor: User, target: User, step: int) -> No
         key=lambda move: move[0],
     )
     for user_id, column in moves:
-        session.execute(
-            update(User).where(User.id == user_id).values({column: column + step})
-        )
+        session.execute(update(User).where(User.id == user_id).values({column: column + step}))

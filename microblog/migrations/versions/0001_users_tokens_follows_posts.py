@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     # Usernames are unique whatever their case.
-    op.create_index(
-        "uq_users_username_lower", "users", [sa.text("lower(username)")], unique=True
-    )
+    op.create_index("uq_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
 
     op.create_table(
         "follows",
@@ -45,12 +43,16 @@ def upgrade() -> None:
         sa.Column("followed_id", sa.Integer(), nullable=False),
         sa.Column("since", Timestamp, nullable=False),
         sa.ForeignKeyConstraint(
-            ["followed_id"], ["users.id"],
-            name=op.f("fk_follows_followed_id_users"), ondelete="CASCADE",
+            ["followed_id"],
+            ["users.id"],
+            name=op.f("fk_follows_followed_id_users"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["follower_id"], ["users.id"],
-            name=op.f("fk_follows_follower_id_users"), ondelete="CASCADE",
+            ["follower_id"],
+            ["users.id"],
+            name=op.f("fk_follows_follower_id_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("follower_id", "followed_id", name=op.f("pk_follows")),
     )
