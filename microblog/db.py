@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Ids are INTEGER columns (32-bit on PostgreSQL). A larger number names no row, and asking the
+# database about it fails ("integer out of range"; OverflowError on SQLite past 64 bits).
+MAX_ID = 2**31 - 1
+
 # What services take as their session: a plain Session, or the request-scoped proxy of it.
 Db = Session | scoped_session[Any]
 

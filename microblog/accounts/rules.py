@@ -53,6 +53,9 @@ def password(value: str) -> str:
 
 
 def about_me(value: str) -> str:
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+        raise Invalid("about_me", "about_me must not contain NUL characters")
     value = value.strip()
     if len(value) > ABOUT_ME_MAX:
         raise Invalid("about_me", f"about_me must be at most {ABOUT_ME_MAX} characters")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from microblog.accounts import rules
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
-from microblog.db import Db
+from microblog.db import MAX_ID, Db
 from microblog.errors import Invalid, NotFound
 
 TAKEN_MESSAGES = {
@@ -24,7 +24,7 @@ TAKEN_MESSAGES = {
 
 
 def get_user(session: Db, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     return user
@@ -32,6 +32,9 @@ def get_user(session: Db, user_id: int) -> User:
 
 def find_by_login(session: Db, login: str) -> User | None:
     """The user whose username (any case) or email address is `login`."""
+    if "\x00" in login:
+        # No username or address holds NUL, and PostgreSQL refuses it as a parameter.
+        return None
     return session.scalar(
         select(User).where(
             or_(func.lower(User.username) == login.lower(), User.email == login.lower())

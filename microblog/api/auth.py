@@ -56,8 +56,12 @@ def current_user() -> User:
     return user
 
 
-@basic_auth.error_handler
-@token_auth.error_handler
 def auth_error(status: int) -> Response:
     message = g.pop("auth_failure", "authentication is required")
     return error_response(status, message)
+
+
+# Registered on each separately: stacked, the outer wrapper would keep the inner one's
+# WWW-Authenticate, and /api/tokens would challenge for Bearer instead of Basic.
+basic_auth.error_handler(auth_error)
+token_auth.error_handler(auth_error)

@@ -29,19 +29,28 @@ class PageRequest:
         return (self.page - 1) * self.per_page
 
 
+# Past this a page number is refused: (MAX_PAGE - 1) * per_page must fit a 64-bit OFFSET.
+MAX_PAGE = 2**31 - 1
+# What a number of more than 18 digits counts as; int() refuses strings of over 4300 digits.
+_HUGE = 10**18
+
+
 def _positive_int(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise BadRequest(f"{name} must be a positive integer, not {raw!r}")
-    return int(raw)
+    digits = raw.lstrip("0")
+    if not raw.isascii() or not raw.isdigit() or not digits:
+        raise BadRequest(f"{name} must be a positive integer, not {raw[:20]!r}")
+    return int(digits) if len(digits) <= 18 else _HUGE
 
 
 def page_request() -> PageRequest:
     """`page` (default 1) and `per_page` (default 10, capped at 100) from the query string."""
     config = current_app.config
     page = _positive_int("page", 1)
+    if page > MAX_PAGE:
+        raise BadRequest(f"page must be at most {MAX_PAGE}")
     per_page = min(_positive_int("per_page", config["API_PER_PAGE"]), config["API_MAX_PER_PAGE"])
     return PageRequest(page, per_page)
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user
-from microblog.db import Db
+from microblog.db import MAX_ID, Db
 from microblog.errors import Conflict, Invalid
 from microblog.social.models import Follow
 
@@ -37,6 +37,8 @@ def unfollow(session: Db, actor: User, target_id: int) -> User:
 
 
 def is_following(session: Db, follower_id: int, followed_id: int) -> bool:
+    if not 0 < followed_id <= MAX_ID:
+        return False
     return (
         session.scalar(
             select(func.count())

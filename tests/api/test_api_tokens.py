@@ -1,0 +1,182 @@
+"""POST /api/tokens (HTTP Basic) and DELETE /api/tokens (Bearer): getting and revoking tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from api_helpers import (
+    ApiUser,
+    assert_close_to_now,
+    assert_json_error,
+    basic_auth,
+    make_app,
+    parse_timestamp,
+)
+from flask import Flask
+from flask.testing import FlaskClient
+
+from microblog.accounts.models import Token
+from microblog.extensions import db
+
+
+@pytest.fixture
+def susan(make_user: Callable[..., ApiUser]) -> ApiUser:
+    return make_user("susan", "correct-horse", email="Susan@Example.com")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("login", ["susan", "susan@example.com", "SUSAN@EXAMPLE.COM"])
+def test_username_or_email_with_password_gets_a_token(
+    client: FlaskClient, susan: ApiUser, login: str
+) -> None:
+    response = client.post("/api/tokens", headers=basic_auth(login, "correct-horse"))
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert set(response.json) == {"token", "expires_at"}
+    assert client.get("/api/me", headers=bearer(response.json["token"])).status_code == 200
+
+
+def test_token_is_long_hex_and_expires_in_an_hour(client: FlaskClient, susan: ApiUser) -> None:
+    response = client.post("/api/tokens", headers=basic_auth("susan", "correct-horse"))
+
+    assert re.fullmatch(r"[0-9a-f]{32,}", response.json["token"])
+    expires_at = parse_timestamp(response.json["expires_at"])
+    assert_close_to_now(expires_at - timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(basic_auth("susan", "wrong-horse"), id="wrong-password"),
+        pytest.param(basic_auth("nobody", "correct-horse"), id="unknown-user"),
+        pytest.param(basic_auth("susan", ""), id="empty-password"),
+        pytest.param({}, id="no-credentials"),
+        pytest.param({"Authorization": "Basic !!not-base64!!"}, id="garbled-credentials"),
+    ],
+)
+def test_bad_credentials_are_401_with_www_authenticate(
+    client: FlaskClient, susan: ApiUser, headers: dict[str, str]
+) -> None:
+    response = client.post("/api/tokens", headers=headers)
+
+    assert_json_error(response, 401)
+    assert "WWW-Authenticate" in response.headers
+
+
+def test_token_endpoint_challenges_for_basic_credentials(client: FlaskClient) -> None:
+    # RFC 9110 11.6.1: the challenge names the scheme this resource accepts. Here it is Basic;
+    # a Bearer challenge tells a client to present the token it is trying to obtain.
+    response = client.post("/api/tokens")
+
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_unknown_user_and_wrong_password_get_the_same_message(
+    client: FlaskClient, susan: ApiUser
+) -> None:
+    unknown = client.post("/api/tokens", headers=basic_auth("nobody", "correct-horse"))
+    wrong = client.post("/api/tokens", headers=basic_auth("susan", "wrong-horse"))
+
+    assert assert_json_error(unknown, 401) == assert_json_error(wrong, 401)
+
+
+def test_one_user_may_hold_several_working_tokens(client: FlaskClient, susan: ApiUser) -> None:
+    second = client.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+
+    assert second != susan.token
+    assert client.get("/api/me", headers=susan.headers).status_code == 200
+    assert client.get("/api/me", headers=bearer(second)).status_code == 200
+
+
+def test_revoking_is_204_and_the_token_stops_working_at_once(
+    client: FlaskClient, susan: ApiUser
+) -> None:
+    response = client.delete("/api/tokens", headers=susan.headers)
+
+    assert response.status_code == 204
+    assert response.mimetype == "application/json"
+    assert response.data == b""
+    after = client.get("/api/me", headers=susan.headers)
+    assert_json_error(after, 401, "revoked")
+    assert after.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_revoking_one_token_leaves_the_others_working(client: FlaskClient, susan: ApiUser) -> None:
+    other = client.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+
+    client.delete("/api/tokens", headers=susan.headers)
+
+    assert client.get("/api/me", headers=bearer(other)).status_code == 200
+    assert client.get("/api/me", headers=susan.headers).status_code == 401
+
+
+def test_a_revoked_token_cannot_revoke_again(client: FlaskClient, susan: ApiUser) -> None:
+    client.delete("/api/tokens", headers=susan.headers)
+
+    assert_json_error(client.delete("/api/tokens", headers=susan.headers), 401, "revoked")
+
+
+def test_revoking_needs_a_bearer_token(client: FlaskClient, susan: ApiUser) -> None:
+    response = client.delete("/api/tokens", headers=basic_auth("susan", "correct-horse"))
+
+    assert_json_error(response, 401)
+    assert client.get("/api/me", headers=susan.headers).status_code == 200
+
+
+def test_expired_token_is_401_saying_expired(
+    app: Flask, client: FlaskClient, susan: ApiUser
+) -> None:
+    with app.app_context():
+        db.session.execute(
+            sa.update(Token)
+            .where(Token.user_id == susan.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.session.commit()
+
+    response = client.get("/api/me", headers=susan.headers)
+
+    assert_json_error(response, 401, "expired")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.fixture
+def short_lived_client(app: Flask, database_url: str) -> Iterator[FlaskClient]:
+    """A client of an app on the same (emptied) database whose tokens live one microsecond."""
+    short = make_app(database_url, TOKEN_LIFETIME=timedelta(microseconds=1))
+    yield short.test_client()
+    with short.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_token_older_than_the_configured_lifetime_is_expired(
+    short_lived_client: FlaskClient,
+) -> None:
+    client = short_lived_client
+    client.post(
+        "/api/users",
+        json={"username": "susan", "email": "susan@example.com", "password": "correct-horse"},
+    )
+    token = client.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+
+    assert_json_error(client.get("/api/me", headers=bearer(token)), 401, "expired")
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["garbage", "0" * 64, "deadbeef" * 8 + "00"],
+)
+def test_garbage_token_is_401(client: FlaskClient, susan: ApiUser, token: str) -> None:
+    response = client.get("/api/me", headers=bearer(token))
+
+    assert_json_error(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
