@@ -10,3 +10,6 @@ wsgi_app = "microblog:create_app()"
 accesslog = "-"
 timeout = 30
 graceful_timeout = 10
+# The control socket (one path per machine by default) is not used; several servers on one
+# machine would otherwise delete each other's.
+control_socket_disable = True

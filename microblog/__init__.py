@@ -57,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_request_boundary(app: Flask) -> None:
     """One transaction per request: services flush, the request commits once on success."""
+    from microblog.accounts.services import save_last_seen
     from microblog.db import reset_write_intent, set_write_intent
     from microblog.extensions import db
 
@@ -67,6 +68,9 @@ def _init_request_boundary(app: Flask) -> None:
     @app.after_request
     def commit(response: Response) -> Response:
         if response.status_code < 400:
+            seen = g.pop("seen", None)
+            if seen is not None:
+                save_last_seen(db.session, *seen)
             db.session.commit()
         else:
             db.session.rollback()

@@ -101,12 +101,17 @@ def fake_follows(session: Db, per_user: int, seed: int, progress: Progress) -> N
     """Each user follows `per_user` other random users they did not follow yet."""
     rng = random.Random(seed)
     user_ids = list(session.scalars(select(User.id).order_by(User.id)))
-    existing = set(session.execute(select(Follow.follower_id, Follow.followed_id)).tuples())
+    existing = {
+        (follower, followed)
+        for follower, followed in session.execute(select(Follow.follower_id, Follow.followed_id))
+    }
     want = min(per_user, len(user_ids) - 1)
     rows: list[dict[str, int]] = []
     for follower in user_ids:
-        for followed in rng.sample(user_ids, min(want + 1, len(user_ids))):
-            if followed != follower and (follower, followed) not in existing:
+        # One more than wanted, in case the follower draws themself; then exactly `want`.
+        drawn = rng.sample(user_ids, min(want + 1, len(user_ids)))
+        for followed in [one for one in drawn if one != follower][:want]:
+            if (follower, followed) not in existing:
                 rows.append({"follower_id": follower, "followed_id": followed})
                 if len(rows) == BATCH:
                     session.execute(insert(Follow), rows)

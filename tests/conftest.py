@@ -7,7 +7,6 @@ built with the real Alembic migrations, and emptied before each test.
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,12 +20,11 @@ from flask.testing import FlaskClient
 
 from microblog import create_app
 from microblog.extensions import db
+from tests.support import ApiUser, basic_auth, make_app
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# Cheap Argon2 parameters: the suite hashes hundreds of passwords.
-FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 TABLES = ("tokens", "posts", "follows", "users")
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -82,17 +80,6 @@ def database_url(backend: str, database_factory: Callable[[str], str]) -> str:
         upgrade()
         db.engine.dispose()
     return url
-
-
-def make_app(database_url: str, **overrides: Any) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PASSWORD_HASH": FAST_HASH,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture
@@ -152,26 +139,6 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             sa.event.remove(engine, "before_cursor_execute", counter)
 
     return counting
-
-
-@dataclass
-class ApiUser:
-    """A registered user and a live token, as a test sees them."""
-
-    id: int
-    username: str
-    email: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def basic_auth(username: str, password: str) -> dict[str, str]:
-    encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {encoded}"}
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.accounts import rules
 from microblog.accounts.models import User
@@ -103,17 +104,26 @@ def update_user(
     return user
 
 
-def touch_last_seen(session: Db, user: User, now: datetime, resolution: timedelta) -> None:
-    """Record activity, at most once per `resolution`, and never at the cost of the request.
+def note_activity(user: User, now: datetime, resolution: timedelta) -> bool:
+    """Show `user` as seen now; True if the stored value is stale and must be saved.
 
-    Reads stay reads for all but one request a minute; if the write cannot be had at once
-    (SQLite busy with another writer) it is skipped and the next request tries again.
+    At most once per `resolution`, so authenticated reads stay reads. The value is set on the
+    instance without marking it dirty: `save_last_seen` writes it at the end of the request,
+    after the request's own writes, so its row lock never comes before theirs (two users
+    following each other at once would otherwise deadlock on PostgreSQL).
     """
     if now - user.last_seen < resolution:
-        return
+        return False
+    set_committed_value(user, "last_seen", now)
+    return True
+
+
+def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
+    """Best effort: if the write cannot be had at once (SQLite busy with another writer), the
+    next request tries again rather than this one failing."""
     try:
         with session.begin_nested():
-            user.last_seen = now
+            session.execute(update(User).where(User.id == user_id).values(last_seen=now))
     except OperationalError:
         pass
 

@@ -7,7 +7,7 @@ from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 from werkzeug.wrappers import Response
 
 from microblog.accounts.models import Token, User
-from microblog.accounts.services import authenticate, touch_last_seen
+from microblog.accounts.services import authenticate, note_activity
 from microblog.accounts.tokens import authenticate_token
 from microblog.db import utcnow
 from microblog.errors import Unauthenticated
@@ -42,7 +42,8 @@ def verify_token(plaintext: str) -> User | None:
         g.auth_failure = exc.message
         return None
     g.current_token = token
-    touch_last_seen(db.session, token.user, now, current_app.config["LAST_SEEN_RESOLUTION"])
+    if note_activity(token.user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
+        g.seen = (token.user.id, now)
     return token.user
 
 

@@ -6,14 +6,10 @@ so tests that need a hundred users do not pay for a hundred registrations.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -26,34 +22,7 @@ from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password
 from microblog.extensions import db
 from microblog.social.models import Follow
-
-
-def _root_conftest() -> ModuleType:
-    """tests/conftest.py, loaded under a name of its own.
-
-    pytest imports every conftest.py as the one module `conftest`, each replacing the last in
-    sys.modules, so `from conftest import ...` finds tests/server/conftest.py whenever that
-    directory is collected first (`pytest tests/server tests/api`). Only the root conftest's
-    plain helpers are taken from this copy; its fixtures are pytest's, as always.
-    """
-    name = "microblog_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "conftest.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while being made
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-if TYPE_CHECKING:
-    from conftest import ApiUser, basic_auth, make_app
-else:
-    ApiUser = _root_conftest().ApiUser
-    basic_auth = _root_conftest().basic_auth
-    make_app = _root_conftest().make_app
+from tests.support import ApiUser, basic_auth, make_app
 
 __all__ = ["ApiUser", "basic_auth", "make_app"]
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from api_helpers import (
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.api_helpers import (
     assert_json_error,
     insert_follows,
     insert_users,
@@ -13,8 +16,6 @@ from api_helpers import (
     page_of,
     token_for,
 )
-from flask import Flask
-from flask.testing import FlaskClient
 
 
 def setup_users(app: Flask, client: FlaskClient, count: int) -> tuple[list[int], dict[str, str]]:

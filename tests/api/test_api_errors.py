@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import ApiUser, assert_json_error, basic_auth
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from tests.api.api_helpers import ApiUser, assert_json_error, basic_auth
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HTTPIE = "application/json, */*;q=0.5"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from api_helpers import ApiUser, assert_json_error
 from flask.testing import FlaskClient
+
+from tests.api.api_helpers import ApiUser, assert_json_error
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_helpers import ApiUser, assert_close_to_now, parse_timestamp, set_last_seen
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.api.api_helpers import ApiUser, assert_close_to_now, parse_timestamp, set_last_seen
 
 
 @pytest.fixture

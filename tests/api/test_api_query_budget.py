@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import insert_follows, insert_users, token_for
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.api.api_helpers import insert_follows, insert_users, token_for
 
 BUDGET = 4
 

@@ -7,7 +7,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from api_helpers import (
+from flask.testing import FlaskClient
+
+from tests.api.api_helpers import (
     USER_FIELDS,
     ApiUser,
     assert_json_error,
@@ -15,7 +17,6 @@ from api_helpers import (
     basic_auth,
     token_for,
 )
-from flask.testing import FlaskClient
 
 PASSWORD = "correct-horse"
 

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from api_helpers import (
+from flask import Flask
+from flask.testing import FlaskClient
+
+from microblog.accounts.models import Token
+from microblog.extensions import db
+from tests.api.api_helpers import (
     ApiUser,
     assert_close_to_now,
     assert_json_error,
@@ -16,11 +21,6 @@ from api_helpers import (
     make_app,
     parse_timestamp,
 )
-from flask import Flask
-from flask.testing import FlaskClient
-
-from microblog.accounts.models import Token
-from microblog.extensions import db
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from api_helpers import (
+from flask.testing import FlaskClient
+
+from tests.api.api_helpers import (
     USER_FIELDS,
     USER_LINKS,
     ApiUser,
@@ -18,7 +20,6 @@ from api_helpers import (
     basic_auth,
     parse_timestamp,
 )
-from flask.testing import FlaskClient
 
 # ---------------------------------------------------------------------------------------------
 # Every route but registration and token creation needs a bearer token.
