@@ -40,6 +40,4 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
     # last_seen is written at most this often, so authenticated reads stay reads.
     "LAST_SEEN_RESOLUTION": timedelta(minutes=1),
-    "API_PER_PAGE": 10,
-    "API_MAX_PER_PAGE": 100,
 }

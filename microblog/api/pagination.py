@@ -1,93 +1,116 @@
-"""Page-numbered collections: `items`, `_meta`, `_links` and an RFC 8288 Link header.
+"""Collections: `items`, `_meta`, `_links` and an RFC 8288 Link header.
 
-A page costs two statements whatever its size: one COUNT and one SELECT of the page's rows.
+Two ways through a collection. Page numbers (`page`, `per_page`) for any ordering; and, for
+time-ordered collections, keyset paging by id (`max_id`, `since_id`, `min_id`, as Mastodon
+does it), where page 10,000 costs what page 1 costs. A timeline's `next` link is always in the
+keyset form. Each page costs two statements whatever its size: the total and the rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, jsonify, request, url_for
-from sqlalchemy import Select, func, select
-from werkzeug.exceptions import BadRequest
-from werkzeug.wrappers import Response
+from flask import request, url_for
+from sqlalchemy import ColumnElement, Select, func, select
 
+from microblog.api.schemas import PageQuery, TimelineQuery
+from microblog.api.spec import Reply
 from microblog.extensions import db
 
 T = TypeVar("T")
+MAX_PER_PAGE = 100
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    page: int
-    per_page: int
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page
+def per_page(wanted: PageQuery) -> int:
+    return min(wanted.per_page, MAX_PER_PAGE)
 
 
-# Past this a page number is refused: (MAX_PAGE - 1) * per_page must fit a 64-bit OFFSET.
-MAX_PAGE = 2**31 - 1
-# What a number of more than 18 digits counts as; int() refuses strings of over 4300 digits.
-_HUGE = 10**18
-
-
-def _positive_int(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    digits = raw.lstrip("0")
-    if not raw.isascii() or not raw.isdigit() or not digits:
-        raise BadRequest(f"{name} must be a positive integer, not {raw[:20]!r}")
-    return int(digits) if len(digits) <= 18 else _HUGE
-
-
-def page_request() -> PageRequest:
-    """`page` (default 1) and `per_page` (default 10, capped at 100) from the query string."""
-    config = current_app.config
-    page = _positive_int("page", 1)
-    if page > MAX_PAGE:
-        raise BadRequest(f"page must be at most {MAX_PAGE}")
-    per_page = min(_positive_int("per_page", config["API_PER_PAGE"]), config["API_MAX_PER_PAGE"])
-    return PageRequest(page, per_page)
-
-
-def paginate(query: Select[T], show: Callable[[T], dict[str, Any]]) -> Response:
-    """Run `query` for the requested page and answer the collection."""
-    wanted = page_request()
+def paginate(query: Select[T], wanted: PageQuery, show: Callable[[T], dict[str, Any]]) -> Reply:
+    """The requested page of `query`, by page number."""
+    size = per_page(wanted)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows: Sequence[T] = db.session.scalars(query.limit(wanted.per_page).offset(wanted.offset)).all()
-    return collection_response([show(row) for row in rows], wanted, total or 0)
-
-
-def collection_response(items: list[dict[str, Any]], wanted: PageRequest, total: int) -> Response:
-    total_pages = -(-total // wanted.per_page)
+    rows: Sequence[T] = db.session.scalars(query.limit(size).offset((wanted.page - 1) * size)).all()
+    pages = _page_count(total or 0, size)
     links = {
-        "self": _page_url(wanted.page, wanted.per_page),
-        "next": _page_url(wanted.page + 1, wanted.per_page) if wanted.page < total_pages else None,
-        "prev": _page_url(wanted.page - 1, wanted.per_page) if wanted.page > 1 else None,
+        "self": _url(page=wanted.page, per_page=size),
+        "next": _url(page=wanted.page + 1, per_page=size) if wanted.page < pages else None,
+        "prev": _url(page=wanted.page - 1, per_page=size) if wanted.page > 1 else None,
     }
-    response = jsonify(
-        items=items,
-        _meta={
-            "page": wanted.page,
-            "per_page": wanted.per_page,
-            "total_pages": total_pages,
-            "total_items": total,
-        },
-        _links=links,
-    )
+    return _collection([show(row) for row in rows], wanted.page, size, total or 0, links)
+
+
+def paginate_timeline(
+    query: Select[T],
+    wanted: TimelineQuery,
+    show: Callable[[T], dict[str, Any]],
+    id_column: ColumnElement[int],
+    total: Callable[[], int],
+    item_id: Callable[[T], int],
+) -> Reply:
+    """The requested slice of a newest-first `query`, by keyset or by page number."""
+    size = per_page(wanted)
+    keyset = (wanted.max_id, wanted.since_id, wanted.min_id) != (None, None, None)
+    if not keyset:
+        query = query.offset((wanted.page - 1) * size)
+    if wanted.max_id is not None:
+        query = query.where(id_column < wanted.max_id)
+    if wanted.since_id is not None:
+        query = query.where(id_column > wanted.since_id)
+    if wanted.min_id is not None:
+        # The items right after min_id: read upwards from it, then show newest first.
+        query = query.where(id_column > wanted.min_id).order_by(None).order_by(id_column.asc())
+    rows: list[T] = list(db.session.scalars(query.limit(size)).all())
+    if wanted.min_id is not None:
+        rows.reverse()
+    count = total()
+    links = {
+        "self": request.full_path.rstrip("?"),
+        "next": _url(max_id=item_id(rows[-1]), per_page=size) if len(rows) == size else None,
+        "prev": _url(min_id=item_id(rows[0]), per_page=size)
+        if rows and _has_newer(wanted)
+        else None,
+    }
+    page = None if keyset else wanted.page
+    return _collection([show(row) for row in rows], page, size, count, links)
+
+
+def _has_newer(wanted: TimelineQuery) -> bool:
+    """Whether items newer than this page may exist (not on the first page of the timeline)."""
+    return wanted.max_id is not None or wanted.min_id is not None or wanted.page > 1
+
+
+def _collection(
+    items: list[dict[str, Any]],
+    page: int | None,
+    size: int,
+    total: int,
+    links: dict[str, str | None],
+) -> Reply:
     link_header = ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self" and url
     )
-    if link_header:
-        response.headers["Link"] = link_header
-    return response
+    data = {
+        "items": items,
+        "_meta": {
+            "page": page,
+            "per_page": size,
+            "total_pages": _page_count(total, size),
+            "total_items": total,
+        },
+        "_links": links,
+    }
+    return Reply(data, headers={"Link": link_header} if link_header else {})
 
 
-def _page_url(page: int, per_page: int) -> str:
-    args: dict[str, Any] = {**request.args, "page": page, "per_page": per_page}
-    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+def _page_count(total: int, size: int) -> int:
+    return -(-total // size)
+
+
+def _url(**args: Any) -> str:
+    keep: dict[str, Any] = {
+        name: value
+        for name, value in request.args.items()
+        if name not in ("page", "per_page", "max_id", "since_id", "min_id")
+    }
+    return url_for(request.endpoint or "", **(request.view_args or {}), **keep, **args)

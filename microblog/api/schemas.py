@@ -1,8 +1,35 @@
-"""Request bodies the API accepts. Types are checked here; the rules live in the domain."""
+"""The API's types: request bodies and query strings it accepts, representations it returns.
+
+Requests are Pydantic models (types checked here, rules in the domain); responses are
+TypedDicts, serialized by Pydantic from the dicts the representations module builds. Both
+generate the OpenAPI document.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Annotated, Any, Generic, NotRequired, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from typing_extensions import TypedDict
+
+from microblog.db import MAX_ID
+
+T = TypeVar("T")
+
+# ISO 8601 with an explicit offset ("+00:00"), as Python writes it.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class _Body(BaseModel):
@@ -12,15 +39,115 @@ class _Body(BaseModel):
 
 
 class UserCreate(_Body):
-    username: str
-    email: str
-    password: str
-    about_me: str = ""
+    username: str = Field(description="1-64 letters, digits, '_', '.' or '-'; unique")
+    email: str = Field(description="a valid address, unique")
+    password: str = Field(description="8 to 256 characters")
+    about_me: str = Field("", description="at most 140 characters")
 
 
 class UserUpdate(_Body):
     username: str | None = None
     email: str | None = None
     about_me: str | None = None
-    password: str | None = None
-    old_password: str | None = None
+    password: str | None = Field(None, description="the new password; needs old_password")
+    old_password: str | None = Field(None, description="the current password")
+
+
+# --- query strings ---------------------------------------------------------------------
+
+MAX_PAGE = 2**31 - 1
+_HUGE = 10**18
+
+
+def _positive_number(value: Any) -> Any:
+    """Plain digits as an int, without Python's 4,300-digit limit (over 18 count as huge)."""
+    if not isinstance(value, str):
+        return value
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"must be a positive integer, not {value[:20]!r}")
+    digits = value.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _HUGE
+
+
+PositiveInt = Annotated[int, BeforeValidator(_positive_number), Field(ge=1)]
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page: Annotated[PositiveInt, Field(le=MAX_PAGE, description="page number, from 1")] = 1
+    per_page: Annotated[
+        PositiveInt, Field(description="items per page; at most 100, larger values are capped")
+    ] = 10
+
+
+class TimelineQuery(PageQuery):
+    """Page numbers, or keyset paging by id as Mastodon does it (newest first)."""
+
+    max_id: (
+        Annotated[PositiveInt, Field(le=MAX_ID, description="only items older than this id")] | None
+    ) = None
+    since_id: (
+        Annotated[
+            PositiveInt,
+            Field(le=MAX_ID, description="only items newer than this id (the newest of them)"),
+        ]
+        | None
+    ) = None
+    min_id: (
+        Annotated[
+            PositiveInt,
+            Field(le=MAX_ID, description="only items newer than this id (the ones right after it)"),
+        ]
+        | None
+    ) = None
+
+
+# --- representations -------------------------------------------------------------------
+
+class UserLinks(TypedDict):
+    self: str
+    followers: str
+    following: str
+    avatar: str
+
+
+class UserOut(TypedDict):
+    id: int
+    username: str
+    last_seen: Timestamp
+    about_me: str
+    post_count: int
+    follower_count: int
+    following_count: int
+    _links: UserLinks
+    email: NotRequired[str]
+
+
+class Meta(TypedDict):
+    page: int | None
+    per_page: int
+    total_pages: int
+    total_items: int
+
+
+class CollectionLinks(TypedDict):
+    self: str
+    next: str | None
+    prev: str | None
+
+
+class Collection(TypedDict, Generic[T]):
+    items: list[T]
+    _meta: Meta
+    _links: CollectionLinks
+
+
+class TokenOut(TypedDict):
+    token: str
+    expires_at: Timestamp
+
+
+class ErrorOut(TypedDict):
+    error: str
+    message: str

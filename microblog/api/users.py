@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import Any
+
+from flask import Blueprint
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user, register_user, update_user
-from microblog.api.auth import current_user, token_auth
+from microblog.api.auth import current_user
+from microblog.api.conditional import require_current
 from microblog.api.pagination import paginate
 from microblog.api.representations import user_json, user_url
-from microblog.api.schemas import UserCreate, UserUpdate
-from microblog.api.validation import parse_body
+from microblog.api.schemas import Collection, PageQuery, UserCreate, UserOut, UserUpdate
+from microblog.api.spec import Reply, operation, serialize
 from microblog.errors import Forbidden
 from microblog.extensions import db
 from microblog.social.services import followed_by, followers_of
@@ -20,56 +22,72 @@ from microblog.social.services import followed_by, followers_of
 bp = Blueprint("users", __name__)
 
 
-def _public(user: User) -> dict[str, object]:
+def _public(user: User) -> dict[str, Any]:
     return user_json(user)
 
 
+def _as_seen_by_viewer(user: User) -> dict[str, Any]:
+    return user_json(user, with_email=user.id == current_user().id)
+
+
 @bp.post("/users")
-def create_user() -> tuple[Response, int, dict[str, str]]:
+@operation(
+    tag="users",
+    auth=None,
+    body=UserCreate,
+    response=UserOut,
+    status=201,
+    errors=(400,),
+    headers=("Location",),
+)
+def create_user(body: UserCreate) -> Reply:
     """Register a new account. No authentication needed."""
-    body = parse_body(UserCreate)
     user = register_user(db.session, **body.model_dump())
-    return jsonify(user_json(user, with_email=True)), 201, {"Location": user_url(user.id)}
+    return Reply(user_json(user, with_email=True), headers={"Location": user_url(user.id)})
 
 
 @bp.get("/users")
-@token_auth.login_required
-def list_users() -> Response:
+@operation(tag="users", query=PageQuery, response=Collection[UserOut], errors=(400,))
+def list_users(query: PageQuery) -> Reply:
     """All users, by id."""
-    return paginate(select(User).order_by(User.id), _public)
+    return paginate(select(User).order_by(User.id), query, _public)
 
 
 @bp.get("/users/<int:user_id>")
-@token_auth.login_required
-def get_one_user(user_id: int) -> Response:
+@operation(tag="users", response=UserOut, errors=(404,))
+def get_one_user(user_id: int) -> dict[str, Any]:
     """One user; the email address is shown only to the user themself."""
-    user = get_user(db.session, user_id)
-    return jsonify(user_json(user, with_email=user.id == current_user().id))
+    return _as_seen_by_viewer(get_user(db.session, user_id))
 
 
 @bp.put("/users/<int:user_id>")
-@token_auth.login_required
-def edit_user(user_id: int) -> Response:
-    """Change your own username, email, about_me or (with old_password) password."""
+@operation(tag="users", body=UserUpdate, response=UserOut, errors=(400, 403, 404), conditional=True)
+def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
+    """Change your own account.
+
+    Send any of `username`, `email`, `about_me`; to change the password send `password`
+    together with the current `old_password`. Every value is checked before anything changes.
+    With `If-Match`, the change is refused (412) if the account changed since you read it.
+    """
     user = get_user(db.session, user_id)
     if user.id != current_user().id:
         raise Forbidden("you can only edit your own account")
-    body = parse_body(UserUpdate)
+    require_current(serialize(UserOut, user_json(user, with_email=True)))
     update_user(db.session, user, **body.model_dump(exclude_unset=True, exclude_none=True))
-    return jsonify(user_json(user, with_email=True))
+    return user_json(user, with_email=True)
 
 
 @bp.get("/users/<int:user_id>/followers")
-@token_auth.login_required
-def list_followers(user_id: int) -> Response:
+@operation(tag="users", query=PageQuery, response=Collection[UserOut], errors=(400, 404))
+def list_followers(user_id: int, query: PageQuery) -> Reply:
     """The users following this user, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followers_of(user.id), _public)
+    return paginate(followers_of(user.id), query, _public)
 
 
 @bp.get("/users/<int:user_id>/following")
-@token_auth.login_required
-def list_following(user_id: int) -> Response:
+@operation(tag="users", query=PageQuery, response=Collection[UserOut], errors=(400, 404))
+def list_following(user_id: int, query: PageQuery) -> Reply:
     """The users this user follows, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followed_by(user.id), _public)
+    return paginate(followed_by(user.id), query, _public)

@@ -34,3 +34,8 @@ def read_json_object() -> dict[str, Any]:
 def parse_body(model: type[M]) -> M:
     """The request body validated by `model`; unknown fields are ignored, never applied."""
     return model.model_validate(read_json_object())
+
+
+def parse_query(model: type[M]) -> M:
+    """The query string validated by `model` (unknown parameters are ignored)."""
+    return model.model_validate(request.args.to_dict())

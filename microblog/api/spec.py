@@ -1,0 +1,120 @@
+"""Declarative API operations: one decorator states a route's authentication, request body,
+query parameters, response type and errors; it validates and serializes with those same
+Pydantic types, and the OpenAPI document is generated from them. So the documentation cannot
+drift from what the code accepts and returns.
+
+A view decorated with `operation` receives `body=` and `query=` already validated, and returns
+its data (or a `Reply` with headers, or None for 204); the decorator serializes the data with
+the declared response type, which also drops any field the type does not declare.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flask import Response
+from pydantic import BaseModel, TypeAdapter
+
+from microblog.api.auth import basic_auth, token_auth
+from microblog.api.validation import parse_body, parse_query
+
+Auth = Literal["bearer", "basic"] | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Data to serialize, with the status and headers to send it with."""
+
+    data: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one view."""
+
+    summary: str
+    description: str
+    tag: str
+    auth: Auth
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    errors: tuple[int, ...]
+    headers: tuple[str, ...]
+    conditional: bool
+
+
+@functools.cache
+def adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def serialize(kind: Any, data: Any) -> bytes:
+    return adapter(kind).dump_json(data)
+
+
+def json_response(kind: Any, data: Any, status: int = 200) -> Response:
+    return Response(serialize(kind, data), status=status, mimetype="application/json")
+
+
+def operation(
+    *,
+    tag: str,
+    response: Any = None,
+    status: int = 200,
+    auth: Auth = "bearer",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    headers: tuple[str, ...] = (),
+    conditional: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Declare, validate and serialize one API operation (see the module docstring)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        doc = inspect.cleandoc(view.__doc__ or view.__name__)
+        summary, _, description = doc.partition("\n")
+
+        @functools.wraps(view)
+        def run(**kwargs: Any) -> Response:
+            if body is not None:
+                kwargs["body"] = parse_body(body)
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            result = view(**kwargs)
+            reply = result if isinstance(result, Reply) else Reply(result)
+            if response is None:
+                answer = Response(status=reply.status or 204)
+            else:
+                answer = json_response(response, reply.data, reply.status or status)
+            answer.headers.update(reply.headers)
+            return answer
+
+        wrapped: Callable[..., Response] = run
+        if auth == "bearer":
+            wrapped = token_auth.login_required(run)
+        elif auth == "basic":
+            wrapped = basic_auth.login_required(run)
+        wrapped.__operation__ = Operation(  # type: ignore[attr-defined]
+            summary=summary.strip().rstrip("."),
+            description=description.strip(),
+            tag=tag,
+            auth=auth,
+            status=status if response is not None else 204,
+            body=body,
+            query=query,
+            response=response,
+            errors=errors,
+            headers=headers,
+            conditional=conditional,
+        )
+        return wrapped
+
+    return decorate
