@@ -43,10 +43,13 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so the metadata (and Alembic) sees all tables.
     from microblog.accounts import models as _accounts  # noqa: F401
+    from microblog.api import idempotency as _idempotency  # noqa: F401
+    from microblog.messaging import models as _messaging  # noqa: F401
     from microblog.accounts import passwords
     from microblog.extensions import db, migrate
     from microblog.posts import models as _posts  # noqa: F401
     from microblog.social import models as _social  # noqa: F401
+    from microblog.tasks import models as _tasks  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))

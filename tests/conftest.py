@@ -25,7 +25,16 @@ from tests.support import ApiUser, basic_auth, make_app
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("tokens", "posts", "follows", "users")
+TABLES = (
+    "idempotent_requests",
+    "notifications",
+    "messages",
+    "tasks",
+    "tokens",
+    "posts",
+    "follows",
+    "users",
+)
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 

@@ -30,6 +30,8 @@ class User(Base):
     post_count: Mapped[int] = mapped_column(default=0, server_default="0")
     follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
     following_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Messages with a greater id are unread; reading the inbox moves it to the newest.
+    last_read_message_id: Mapped[int] = mapped_column(default=0, server_default="0")
 
     posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
     tokens: WriteOnlyMapped[Token] = relationship(back_populates="user", passive_deletes=True)

@@ -1,0 +1,113 @@
+"""Idempotency keys: a retried POST with the same `Idempotency-Key` gets the first answer.
+
+The key is claimed by inserting a row in the same transaction as the work it guards. On
+PostgreSQL a concurrent retry blocks on the unique key until the first request commits, then
+replays its answer; on SQLite writers are serialized anyway. A failed request (4xx/5xx) rolls
+back with its claim, so the client may retry it with the same key.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import request
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import BadRequest, UnprocessableEntity
+from werkzeug.wrappers import Response
+
+from microblog.db import Base, UTCDateTime, utcnow
+from microblog.extensions import db
+
+KEY_MAX = 255
+LIFETIME = timedelta(hours=24)
+
+
+class IdempotentRequest(Base):
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY_MAX))
+    # What the key was first used for; the same key on another route is a client bug.
+    route: Mapped[str] = mapped_column(String(255))
+    status: Mapped[int] = mapped_column(default=0)
+    body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    location: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def idempotent(user_id: Callable[[], int]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make a POST view replay its first answer to a retry with the same key."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = request.headers.get("Idempotency-Key")
+            if key is None:
+                return view(*args, **kwargs)
+            if not 1 <= len(key) <= KEY_MAX or not key.isprintable():
+                raise BadRequest(f"Idempotency-Key must be 1 to {KEY_MAX} printable characters")
+            claim = _claim(user_id(), key)
+            if claim.status:
+                return _replay(claim)
+            response = db.app.make_response(view(*args, **kwargs))  # type: ignore[attr-defined]
+            claim.status = response.status_code
+            claim.body = response.get_data()
+            claim.location = response.headers.get("Location")
+            db.session.flush()
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _claim(user_id: int, key: str) -> IdempotentRequest:
+    """This request's claim on the key, or the earlier request's record if it has one."""
+    route = f"{request.method} {request.path}"
+    session = db.session
+    session.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.user_id == user_id,
+            IdempotentRequest.key == key,
+            IdempotentRequest.created_at < utcnow() - LIFETIME,
+        )
+    )
+    existing = session.scalar(
+        select(IdempotentRequest).where(
+            IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
+        )
+    )
+    if existing is None:
+        claim = IdempotentRequest(user_id=user_id, key=key, route=route)
+        try:
+            with session.begin_nested():
+                session.add(claim)
+            return claim
+        except IntegrityError:
+            # Another request with this key committed first: answer what it answered.
+            existing = session.scalar(
+                select(IdempotentRequest).where(
+                    IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
+                )
+            )
+            assert existing is not None
+    if existing.route != route:
+        raise UnprocessableEntity(
+            f"this Idempotency-Key was already used for {existing.route}; use a new key"
+        )
+    return existing
+
+
+def _replay(record: IdempotentRequest) -> Response:
+    response = Response(record.body, status=record.status, mimetype="application/json")
+    if record.location:
+        response.headers["Location"] = record.location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

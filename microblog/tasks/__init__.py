@@ -1,0 +1,1 @@
+"""Background jobs (post exports) and the executors that run them."""
