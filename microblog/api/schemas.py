@@ -105,6 +105,7 @@ class TimelineQuery(PageQuery):
 
 # --- representations -------------------------------------------------------------------
 
+
 class UserLinks(TypedDict):
     self: str
     followers: str
