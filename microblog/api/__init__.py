@@ -6,11 +6,11 @@ from flask import Blueprint, Flask
 
 
 def init_app(app: Flask) -> None:
-    from microblog.api import conditional, errors, me, tokens, users
+    from microblog.api import conditional, errors, me, posts, tokens, users
 
     api = Blueprint("api", __name__, url_prefix="/api")
     errors.init_blueprint(api)
-    for module in (tokens, users, me):
+    for module in (tokens, users, me, posts):
         api.register_blueprint(module.bp)
     app.register_blueprint(api)
     conditional.init_app(app)

@@ -8,17 +8,14 @@ back with its claim, so the client may retry it with the same key.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import request
+from flask import Response, request
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
-from werkzeug.wrappers import Response
 
 from microblog.db import Base, UTCDateTime, utcnow
 from microblog.extensions import db
@@ -42,30 +39,22 @@ class IdempotentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-def idempotent(user_id: Callable[[], int]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Make a POST view replay its first answer to a retry with the same key."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            key = request.headers.get("Idempotency-Key")
-            if key is None:
-                return view(*args, **kwargs)
-            if not 1 <= len(key) <= KEY_MAX or not key.isprintable():
-                raise BadRequest(f"Idempotency-Key must be 1 to {KEY_MAX} printable characters")
-            claim = _claim(user_id(), key)
-            if claim.status:
-                return _replay(claim)
-            response = db.app.make_response(view(*args, **kwargs))  # type: ignore[attr-defined]
-            claim.status = response.status_code
-            claim.body = response.get_data()
-            claim.location = response.headers.get("Location")
-            db.session.flush()
-            return response
-
-        return wrapper
-
-    return decorate
+def replay_or_run(user_id: int, run: Callable[[], Response]) -> Response:
+    """The first answer to this user's `Idempotency-Key`, or `run()`'s answer, remembered."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return run()
+    if not 1 <= len(key) <= KEY_MAX or not key.isprintable():
+        raise BadRequest(f"Idempotency-Key must be 1 to {KEY_MAX} printable characters")
+    claim = _claim(user_id, key)
+    if claim.status:
+        return _replay(claim)
+    response = run()
+    claim.status = response.status_code
+    claim.body = response.get_data()
+    claim.location = response.headers.get("Location")
+    db.session.flush()
+    return response
 
 
 def _claim(user_id: int, key: str) -> IdempotentRequest:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import request, url_for
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.api.schemas import PageQuery, TimelineQuery
 from microblog.api.spec import Reply
@@ -44,7 +45,7 @@ def paginate_timeline(
     query: Select[T],
     wanted: TimelineQuery,
     show: Callable[[T], dict[str, Any]],
-    id_column: ColumnElement[int],
+    id_column: InstrumentedAttribute[int],
     total: Callable[[], int],
     item_id: Callable[[T], int],
 ) -> Reply:

@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from microblog.accounts.models import User
+from microblog.posts.models import Post
 
 PREFIX = "/api"
 
@@ -38,9 +39,34 @@ def user_json(user: User, *, with_email: bool = False) -> dict[str, Any]:
             "self": url,
             "followers": f"{url}/followers",
             "following": f"{url}/following",
+            "posts": f"{url}/posts",
             "avatar": avatar_url(user.email),
         },
     }
     if with_email:
         data["email"] = user.email
     return data
+
+
+def post_url(post_id: int) -> str:
+    return f"{PREFIX}/posts/{post_id}"
+
+
+def short_user_json(user: User) -> dict[str, Any]:
+    """The author embedded in a post: enough to show and link it."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "_links": {"self": user_url(user.id), "avatar": avatar_url(user.email)},
+    }
+
+
+def post_json(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "body": post.body,
+        "timestamp": post.timestamp,
+        "language": post.language,
+        "author": short_user_json(post.author),
+        "_links": {"self": post_url(post.id), "author": user_url(post.user_id)},
+    }

@@ -53,6 +53,10 @@ class UserUpdate(_Body):
     old_password: str | None = Field(None, description="the current password")
 
 
+class PostBody(_Body):
+    body: str = Field(description="1 to 280 characters once trimmed")
+
+
 # --- query strings ---------------------------------------------------------------------
 
 MAX_PAGE = 2**31 - 1
@@ -123,6 +127,31 @@ class UserOut(TypedDict):
     following_count: int
     _links: UserLinks
     email: NotRequired[str]
+
+
+class ShortUserLinks(TypedDict):
+    self: str
+    avatar: str
+
+
+class ShortUser(TypedDict):
+    id: int
+    username: str
+    _links: ShortUserLinks
+
+
+class PostLinks(TypedDict):
+    self: str
+    author: str
+
+
+class PostOut(TypedDict):
+    id: int
+    body: str
+    timestamp: Timestamp
+    language: str | None
+    author: ShortUser
+    _links: PostLinks
 
 
 class Meta(TypedDict):

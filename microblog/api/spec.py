@@ -19,7 +19,8 @@ from typing import Any, Literal
 from flask import Response
 from pydantic import BaseModel, TypeAdapter
 
-from microblog.api.auth import basic_auth, token_auth
+from microblog.api.auth import basic_auth, current_user, token_auth
+from microblog.api.idempotency import replay_or_run
 from microblog.api.validation import parse_body, parse_query
 
 Auth = Literal["bearer", "basic"] | None
@@ -49,6 +50,7 @@ class Operation:
     errors: tuple[int, ...]
     headers: tuple[str, ...]
     conditional: bool
+    idempotent: bool
 
 
 @functools.cache
@@ -75,6 +77,7 @@ def operation(
     errors: tuple[int, ...] = (),
     headers: tuple[str, ...] = (),
     conditional: bool = False,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare, validate and serialize one API operation (see the module docstring)."""
 
@@ -84,6 +87,11 @@ def operation(
 
         @functools.wraps(view)
         def run(**kwargs: Any) -> Response:
+            if idempotent:
+                return replay_or_run(current_user().id, lambda: respond(kwargs))
+            return respond(kwargs)
+
+        def respond(kwargs: dict[str, Any]) -> Response:
             if body is not None:
                 kwargs["body"] = parse_body(body)
             if query is not None:
@@ -114,6 +122,7 @@ def operation(
             errors=errors,
             headers=headers,
             conditional=conditional,
+            idempotent=idempotent,
         )
         return wrapped
 

@@ -1,0 +1,88 @@
+"""Writing, editing and deleting posts, and the timelines made of them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from microblog.accounts.models import User
+from microblog.db import MAX_ID, Db
+from microblog.errors import Forbidden, Invalid, NotFound
+from microblog.posts.language import detect_language
+from microblog.posts.models import Post
+from microblog.social.models import Follow
+
+BODY_MAX = 280
+
+
+def clean_body(body: str) -> str:
+    """The body as stored: trimmed, 1 to 280 characters."""
+    body = body.strip()
+    if not body:
+        raise Invalid("body", "body must not be empty")
+    if len(body) > BODY_MAX:
+        raise Invalid("body", f"body must be at most {BODY_MAX} characters")
+    return body
+
+
+def get_post(session: Db, post_id: int) -> Post:
+    if not 0 < post_id <= MAX_ID:
+        raise NotFound(f"post {post_id} does not exist")
+    post = session.scalar(select(Post).options(joinedload(Post.author)).where(Post.id == post_id))
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
+def create_post(session: Db, author: User, body: str) -> Post:
+    body = clean_body(body)
+    post = Post(body=body, author=author, language=detect_language(body))
+    session.add(post)
+    session.flush()
+    session.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
+    return post
+
+
+def edit_post(session: Db, post: Post, body: str) -> Post:
+    """Change a post's text (the caller has checked it is the actor's, with `own_post`)."""
+    post.body = clean_body(body)
+    post.language = detect_language(post.body)
+    session.flush()
+    return post
+
+
+def delete_post(session: Db, post: Post) -> None:
+    """Delete a post (the caller has checked it is the actor's, with `own_post`)."""
+    author_id = post.user_id
+    session.delete(post)
+    session.flush()
+    session.execute(update(User).where(User.id == author_id).values(post_count=User.post_count - 1))
+
+
+def own_post(session: Db, actor: User, post_id: int) -> Post:
+    """The post, if `actor` wrote it: 404 if there is none, 403 if it is someone else's."""
+    post = get_post(session, post_id)
+    if post.user_id != actor.id:
+        raise Forbidden("you can only change your own posts")
+    return post
+
+
+def _newest_first(query: Select[Post]) -> Select[Post]:
+    return query.options(joinedload(Post.author)).order_by(Post.id.desc())
+
+
+def everyone() -> Select[Post]:
+    """Every post, newest first (explore)."""
+    return _newest_first(select(Post))
+
+
+def posts_by(user_id: int) -> Select[Post]:
+    return _newest_first(select(Post).where(Post.user_id == user_id))
+
+
+def feed_of(user_id: int) -> Select[Post]:
+    """The posts of `user_id` and of everyone they follow, newest first."""
+    followed = select(Follow.followed_id).where(Follow.follower_id == user_id)
+    return _newest_first(
+        select(Post).where(or_(Post.user_id == user_id, Post.user_id.in_(followed)))
+    )
