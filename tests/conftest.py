@@ -109,6 +109,8 @@ def _empty(engine: sa.Engine) -> None:
         else:
             for table in TABLES:
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+            # AUTOINCREMENT tables remember their last id; start each test from 1 again.
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from microblog.api.schemas import UserOut
 from microblog.api.spec import operation
 from microblog.errors import NotFound
 from microblog.extensions import db
+from microblog.messaging.services import unread_count
 from microblog.social.services import follow, is_following, unfollow
 
 bp = Blueprint("me", __name__)
@@ -20,8 +21,9 @@ bp = Blueprint("me", __name__)
 @bp.get("/me")
 @operation(tag="me", response=UserOut)
 def get_me() -> dict[str, Any]:
-    """Yourself, with your email address."""
-    return user_json(current_user(), with_email=True)
+    """Yourself, with your email address and the number of unread messages."""
+    me = current_user()
+    return {**user_json(me, with_email=True), "unread_message_count": unread_count(db.session, me)}
 
 
 @bp.post("/me/following/<int:user_id>")

@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from microblog.accounts.models import User
+from microblog.messaging.models import Message, Notification
 from microblog.posts.models import Post
 
 PREFIX = "/api"
@@ -69,4 +70,32 @@ def post_json(post: Post) -> dict[str, Any]:
         "language": post.language,
         "author": short_user_json(post.author),
         "_links": {"self": post_url(post.id), "author": user_url(post.user_id)},
+    }
+
+
+def message_url(message_id: int) -> str:
+    return f"{PREFIX}/messages/{message_id}"
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "body": message.body,
+        "timestamp": message.timestamp,
+        "sender": short_user_json(message.sender),
+        "recipient": short_user_json(message.recipient),
+        "_links": {
+            "self": message_url(message.id),
+            "sender": user_url(message.sender_id),
+            "recipient": user_url(message.recipient_id),
+        },
+    }
+
+
+def notification_json(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.id,
+        "name": notification.name,
+        "payload": notification.payload,
+        "timestamp": notification.timestamp,
     }

@@ -57,6 +57,11 @@ class PostBody(_Body):
     body: str = Field(description="1 to 280 characters once trimmed")
 
 
+class MessageBody(_Body):
+    recipient_id: int = Field(description="the user to send to")
+    body: str = Field(description="1 to 1000 characters once trimmed")
+
+
 # --- query strings ---------------------------------------------------------------------
 
 MAX_PAGE = 2**31 - 1
@@ -107,6 +112,17 @@ class TimelineQuery(PageQuery):
     ) = None
 
 
+class NotificationsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    since: str | None = Field(
+        None,
+        description="only notifications after this point: a notification id, or an ISO 8601 "
+        "time (with offset; UTC if none)",
+    )
+    per_page: Annotated[PositiveInt, Field(description="at most 100")] = 100
+
+
 # --- representations -------------------------------------------------------------------
 
 
@@ -114,6 +130,7 @@ class UserLinks(TypedDict):
     self: str
     followers: str
     following: str
+    posts: str
     avatar: str
 
 
@@ -127,6 +144,7 @@ class UserOut(TypedDict):
     following_count: int
     _links: UserLinks
     email: NotRequired[str]
+    unread_message_count: NotRequired[int]
 
 
 class ShortUserLinks(TypedDict):
@@ -152,6 +170,28 @@ class PostOut(TypedDict):
     language: str | None
     author: ShortUser
     _links: PostLinks
+
+
+class MessageLinks(TypedDict):
+    self: str
+    sender: str
+    recipient: str
+
+
+class MessageOut(TypedDict):
+    id: int
+    body: str
+    timestamp: Timestamp
+    sender: ShortUser
+    recipient: ShortUser
+    _links: MessageLinks
+
+
+class NotificationOut(TypedDict):
+    id: int
+    name: str
+    payload: dict[str, Any]
+    timestamp: Timestamp
 
 
 class Meta(TypedDict):

@@ -19,6 +19,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_recipient_id_id", "recipient_id", "id"),
         Index("ix_messages_sender_id_id", "sender_id", "id"),
+        # Ids only grow, never reused after a delete: clients page and poll by id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +37,11 @@ class Notification(Base):
     """Something a user should hear about; clients poll for those after the last id they saw."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        # Replacing a notification deletes the newest row: its id must not come back.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -19,6 +19,8 @@ class Post(Base):
     __table_args__ = (
         # A user's timeline, newest first, is an index range scan.
         Index("ix_posts_user_id_id", "user_id", "id"),
+        # Ids only grow, never reused after a delete: clients page and poll by id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from microblog.accounts.models import User
 from microblog.accounts.services import get_user
 from microblog.db import MAX_ID, Db
 from microblog.errors import Conflict, Invalid
+from microblog.messaging.notifications import notify
 from microblog.social.models import Follow
 
 
@@ -22,6 +23,7 @@ def follow(session: Db, actor: User, target_id: int) -> User:
     except IntegrityError:
         raise Conflict(f"you already follow {target.username}") from None
     _move_counters(session, actor, target, +1)
+    notify(session, target.id, "new_follower", {"user_id": actor.id, "username": actor.username})
     return target
 
 

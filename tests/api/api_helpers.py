@@ -38,7 +38,7 @@ USER_FIELDS = {
     "following_count",
     "_links",
 }
-USER_LINKS = {"self", "followers", "following", "avatar"}
+USER_LINKS = {"self", "followers", "following", "posts", "avatar"}
 # No key in any user representation may contain one of these.
 SECRET_WORDS = ("password", "hash", "token")
 

@@ -70,6 +70,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_posts_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_posts")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("posts") as batch_op:
         batch_op.create_index("ix_posts_user_id_id", ["user_id", "id"])

@@ -1,0 +1,86 @@
+"""Private messages: sending, the inbox (reading it marks it read) and the sent box."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import joinedload
+
+from microblog.accounts.models import User
+from microblog.db import MAX_ID, Db
+from microblog.errors import Invalid, NotFound
+from microblog.messaging.models import MESSAGE_MAX, Message
+from microblog.messaging.notifications import notify
+
+
+def clean_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise Invalid("body", "body must not be empty")
+    if len(body) > MESSAGE_MAX:
+        raise Invalid("body", f"body must be at most {MESSAGE_MAX} characters")
+    return body
+
+
+def send_message(session: Db, sender: User, recipient_id: int, body: str) -> Message:
+    """Send; the recipient hears of it through an `unread_message_count` notification."""
+    body = clean_body(body)
+    if recipient_id == sender.id:
+        raise Invalid("recipient_id", "you cannot send a message to yourself")
+    recipient = session.get(User, recipient_id) if 0 < recipient_id <= MAX_ID else None
+    if recipient is None:
+        raise Invalid("recipient_id", f"user {recipient_id} does not exist")
+    message = Message(sender=sender, recipient=recipient, body=body)
+    session.add(message)
+    session.flush()
+    notify(
+        session, recipient.id, "unread_message_count", {"count": unread_count(session, recipient)}
+    )
+    return message
+
+
+def unread_count(session: Db, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count(Message.id)).where(
+                Message.recipient_id == user.id, Message.id > user.last_read_message_id
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(session: Db, user: User) -> None:
+    """Everything received so far is read (messages arriving later stay unread)."""
+    newest = session.scalar(select(func.max(Message.id)).where(Message.recipient_id == user.id))
+    if newest is None or newest <= user.last_read_message_id:
+        return
+    session.execute(update(User).where(User.id == user.id).values(last_read_message_id=newest))
+    notify(session, user.id, "unread_message_count", {"count": 0})
+
+
+def get_message(session: Db, reader: User, message_id: int) -> Message:
+    """A message, for its sender or its recipient only; to anyone else it does not exist."""
+    message = (
+        session.scalar(_with_parties(select(Message)).where(Message.id == message_id))
+        if 0 < message_id <= MAX_ID
+        else None
+    )
+    if message is None or reader.id not in (message.sender_id, message.recipient_id):
+        raise NotFound(f"message {message_id} does not exist")
+    return message
+
+
+def received_by(user_id: int) -> Select[Message]:
+    return _with_parties(select(Message).where(Message.recipient_id == user_id)).order_by(
+        Message.id.desc()
+    )
+
+
+def sent_by(user_id: int) -> Select[Message]:
+    return _with_parties(select(Message).where(Message.sender_id == user_id)).order_by(
+        Message.id.desc()
+    )
+
+
+def _with_parties(query: Select[Message]) -> Select[Message]:
+    return query.options(joinedload(Message.sender), joinedload(Message.recipient))
