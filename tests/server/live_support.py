@@ -74,8 +74,8 @@ def _wait_until_ready(process: subprocess.Popen[bytes], server: LiveServer) -> N
                 f"{server.log_tail()}"
             )
         try:
-            response = requests.get(server.url("/api/users"), timeout=2)
-        except requests.ConnectionError as exc:
+            response = requests.get(server.url("/api/users"), timeout=5)
+        except (requests.ConnectionError, requests.Timeout) as exc:
             last = exc
         else:
             if response.status_code == 401:

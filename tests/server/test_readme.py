@@ -85,14 +85,18 @@ def test_readme_httpie_session_runs_verbatim(fresh_live_server: LiveServer, tmp_
     report = f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert result.returncode == 0, report
     bodies = json_documents(result.stdout)
-    # Registered; /api/me; the list of users; the refusal after revoking (DELETE prints nothing).
-    assert len(bodies) == 4, report
-    registered, me, users, last = bodies
+    # What HTTPie printed, in order (the 204s of follow and revoke print nothing).
+    assert len(bodies) == 7, report
+    registered, me, susans_post, johns_post, feed, users, last = bodies
     assert registered["username"] == "susan"
     assert registered["email"] == "susan@example.com"
     assert me["id"] == registered["id"]
     assert me["email"] == "susan@example.com"
-    assert "_meta" in users
+    assert susans_post["body"] == "Hello, Microblog!"
+    assert susans_post["author"]["username"] == "susan"
+    assert johns_post["author"]["username"] == "john"
+    # Susan follows John: his post, then hers, newest first.
+    assert [post["id"] for post in feed["items"]] == [johns_post["id"], susans_post["id"]]
     assert users["_meta"]["per_page"] == 5
-    assert [user["username"] for user in users["items"]] == ["susan"]
+    assert [user["username"] for user in users["items"]] == ["susan", "john"]
     assert last["message"] == "the token has been revoked"
