@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
 
 from microblog import fake
 from microblog.db import write_intent
@@ -67,8 +67,31 @@ def fake_follows_command(per_user: int, seed: int) -> None:
     )
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.option("--queue", "queue_name", help="The queue to work on (default: TASK_QUEUE).")
+@with_appcontext
+def worker_command(burst: bool, queue_name: str | None) -> None:
+    """Run background jobs (post exports) queued on Redis. Needs REDIS_URL."""
+    from redis import RedisError
+
+    from microblog.tasks.executors import run_worker
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException(
+            "REDIS_URL is not set: the worker takes its jobs from Redis. Without REDIS_URL "
+            "the server runs jobs in its own threads and needs no worker."
+        )
+    try:
+        run_worker(url, queue_name or current_app.config["TASK_QUEUE"], burst=burst)
+    except RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis (REDIS_URL): {exc}") from None
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(fake_group, "fake")
+    app.cli.add_command(worker_command)
 
     @app.shell_context_processor
     def shell_context() -> dict[str, Any]:

@@ -28,6 +28,25 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             os.environ.get("DATABASE_URL") or default_db
         ),
         "TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("TOKEN_LIFETIME", "3600"))),
+        # Background jobs go to this Redis through RQ; unset, they run in the server's threads.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        **mail_from_environment(),
+    }
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def mail_from_environment() -> dict[str, Any]:
+    """Flask-Mail's settings. Without MAIL_SERVER, mail is written to <instance>/mail/."""
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or "25"),
+        "MAIL_USE_TLS": _flag(os.environ.get("MAIL_USE_TLS")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "microblog@localhost",
     }
 
 

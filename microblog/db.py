@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -106,3 +107,72 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# --- work that must wait for the commit ---------------------------------------------------
+
+log = logging.getLogger(__name__)
+_AFTER_COMMIT = "microblog.after_commit"
+_RELEASED = "microblog.released_savepoints"
+_Pending = list[tuple[SessionTransaction | None, Callable[[], None]]]
+
+
+def after_commit(session: Db, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction commits; forget it if it rolls back.
+
+    For work outside the database that must not happen unless the change is durable, such as
+    enqueueing a job that will read the row just written. A callback registered inside a
+    savepoint is forgotten if that savepoint rolls back. Callbacks run in the order they were
+    registered, right after COMMIT, when the session may not emit SQL; one that raises is
+    logged and does not stop the others (the commit has happened: there is nothing to undo).
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    where = real.get_nested_transaction() or real.get_transaction()
+    pending: _Pending = real.info.setdefault(_AFTER_COMMIT, [])
+    pending.append((where, callback))
+
+
+def _inside(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether `transaction` is `ended` or began within it."""
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:
+        # A savepoint was released: its callbacks now wait for the outermost commit.
+        session.info.setdefault(_RELEASED, []).append(savepoint)
+        return
+    pending: _Pending = session.info.pop(_AFTER_COMMIT, [])
+    session.info.pop(_RELEASED, None)
+    for _where, callback in pending:
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit callback failed: %r", callback)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        # The outermost transaction ended: committed (callbacks already run), rolled back or
+        # closed. Nothing registered in it may run later.
+        session.info.pop(_AFTER_COMMIT, None)
+        session.info.pop(_RELEASED, None)
+        return
+    if not transaction.nested:
+        return
+    released: list[SessionTransaction] = session.info.get(_RELEASED, [])
+    if any(savepoint is transaction for savepoint in released):
+        released.remove(transaction)
+        return
+    # A savepoint rolled back (SQLAlchemy sends no after_soft_rollback for it when a failed
+    # flush ended it): forget what was registered within it.
+    pending: _Pending | None = session.info.get(_AFTER_COMMIT)
+    if pending:
+        pending[:] = [item for item in pending if not _inside(item[0], transaction)]

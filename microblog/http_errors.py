@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -66,7 +66,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def api_responses_are_json(response: Response) -> Response:
-        # Bodiless answers (204, 304, OPTIONS) too, so a client can rely on the header.
+        # Bodiless answers (204, 304, OPTIONS) too, so a client can rely on the header. Only a
+        # view marked `serves_own_media_type` (the API's HTML docs and their assets) keeps its own.
         if is_api_request() and response.mimetype != "application/json":
-            response.mimetype = "application/json"
+            view = current_app.view_functions.get(request.endpoint or "")
+            if not getattr(view, "serves_own_media_type", False):
+                response.mimetype = "application/json"
         return response

@@ -17,6 +17,7 @@ from flask_migrate import downgrade, upgrade
 from microblog import create_app
 from microblog.accounts.models import User
 from microblog.extensions import db
+from microblog.posts.search import SEARCH_OBJECTS
 
 INDEX = "uq_users_username_lower"  # lower(username): an index on an expression
 
@@ -28,10 +29,19 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+def not_a_search_object(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """False for the search backends' own objects, which migration 0003 adds to one backend
+    or the other and the models deliberately leave out."""
+    qualified = f"{parent_names.get('table_name')}.{name}" if type_ == "column" else name
+    return qualified not in SEARCH_OBJECTS
+
+
 def schema_differences(engine: sa.Engine) -> list[Any]:
     """What autogenerate would write in a new migration: the models against the database."""
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": not_a_search_object}
+        )
         with warnings.catch_warnings():
             # SQLite's reflection cannot read an index on an expression: SQLAlchemy says so,
             # and Alembic says it leaves that index out of the comparison.
@@ -52,7 +62,8 @@ def schema_differences(engine: sa.Engine) -> list[Any]:
 def test_migrated_schema_matches_the_models(engine: sa.Engine) -> None:
     # create_app (run by the database_url fixture) has imported every model.
     tables = set(db.metadata.tables)
-    assert set(sa.inspect(engine).get_table_names()) == tables | {"alembic_version"}
+    names = set(sa.inspect(engine).get_table_names())
+    assert names - SEARCH_OBJECTS == tables | {"alembic_version"}
     assert schema_differences(engine) == []
 
 

@@ -31,6 +31,17 @@ def get_user(session: Db, user_id: int) -> User:
     return user
 
 
+def get_by_username(session: Db, username: str) -> User:
+    user = (
+        session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if "\x00" not in username
+        else None
+    )
+    if user is None:
+        raise NotFound(f"user {username} does not exist")
+    return user
+
+
 def find_by_login(session: Db, login: str) -> User | None:
     """The user whose username (any case) or email address is `login`."""
     if "\x00" in login:
@@ -41,6 +52,13 @@ def find_by_login(session: Db, login: str) -> User | None:
             or_(func.lower(User.username) == login.lower(), User.email == login.lower())
         )
     )
+
+
+def find_by_email(session: Db, address: str) -> User | None:
+    address = address.strip().lower()
+    if "\x00" in address:
+        return None
+    return session.scalar(select(User).where(User.email == address))
 
 
 def register_user(
@@ -126,6 +144,12 @@ def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
             session.execute(update(User).where(User.id == user_id).values(last_seen=now))
     except OperationalError:
         pass
+
+
+def set_password(session: Db, user: User, password: str) -> None:
+    """Replace the password without knowing the old one (a verified reset link)."""
+    user.password_hash = hash_password(rules.password(password))
+    session.flush()
 
 
 def _new_password_hash(user: User, password: str | None, old_password: str | None) -> str:

@@ -6,11 +6,23 @@ from flask import Blueprint, Flask
 
 
 def init_app(app: Flask) -> None:
-    from microblog.api import conditional, errors, me, posts, tokens, users
+    from microblog.api import (
+        conditional,
+        docs,
+        errors,
+        me,
+        messages,
+        notifications,
+        posts,
+        search,
+        tasks,
+        tokens,
+        users,
+    )
 
     api = Blueprint("api", __name__, url_prefix="/api")
     errors.init_blueprint(api)
-    for module in (tokens, users, me, posts):
+    for module in (tokens, users, me, posts, messages, notifications, tasks, search, docs):
         api.register_blueprint(module.bp)
     app.register_blueprint(api)
     conditional.init_app(app)

@@ -42,6 +42,8 @@ def verify_token(plaintext: str) -> User | None:
         g.auth_failure = exc.message
         return None
     g.current_token = token
+    # As stored before this request refreshes it: what the client's ETag was computed from.
+    g.stored_last_seen = token.user.last_seen
     if note_activity(token.user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
         g.seen = (token.user.id, now)
     return token.user

@@ -8,6 +8,7 @@ back with its claim, so the client may retry it with the same key.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -33,6 +34,8 @@ class IdempotentRequest(Base):
     key: Mapped[str] = mapped_column(String(KEY_MAX))
     # What the key was first used for; the same key on another route is a client bug.
     route: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the request (method, path, body): a retry must be the same request.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[int] = mapped_column(default=0)
     body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     location: Mapped[str | None] = mapped_column(String(255))
@@ -60,6 +63,9 @@ def replay_or_run(user_id: int, run: Callable[[], Response]) -> Response:
 def _claim(user_id: int, key: str) -> IdempotentRequest:
     """This request's claim on the key, or the earlier request's record if it has one."""
     route = f"{request.method} {request.path}"
+    fingerprint = hashlib.sha256(
+        b"\n".join([route.encode(), request.get_data(cache=True)])
+    ).hexdigest()
     session = db.session
     session.execute(
         delete(IdempotentRequest).where(
@@ -74,7 +80,7 @@ def _claim(user_id: int, key: str) -> IdempotentRequest:
         )
     )
     if existing is None:
-        claim = IdempotentRequest(user_id=user_id, key=key, route=route)
+        claim = IdempotentRequest(user_id=user_id, key=key, route=route, fingerprint=fingerprint)
         try:
             with session.begin_nested():
                 session.add(claim)
@@ -90,6 +96,10 @@ def _claim(user_id: int, key: str) -> IdempotentRequest:
     if existing.route != route:
         raise UnprocessableEntity(
             f"this Idempotency-Key was already used for {existing.route}; use a new key"
+        )
+    if existing.fingerprint != fingerprint:
+        raise UnprocessableEntity(
+            "this Idempotency-Key was already used with a different request; use a new key"
         )
     return existing
 

@@ -12,6 +12,7 @@ from microblog.api.pagination import paginate_timeline
 from microblog.api.representations import message_json, message_url
 from microblog.api.schemas import Collection, MessageBody, MessageOut, TimelineQuery
 from microblog.api.spec import Reply, operation
+from microblog.boundary import writes_on_read
 from microblog.extensions import db
 from microblog.messaging import services
 from microblog.messaging.models import Message
@@ -19,7 +20,9 @@ from microblog.messaging.models import Message
 bp = Blueprint("messages", __name__)
 
 
-def _mailbox(query: Any, wanted: TimelineQuery, owner_column: Any) -> Reply:
+def _mailbox(
+    query: Any, wanted: TimelineQuery, owner_column: Any, size: int | None = None
+) -> Reply:
     me = current_user()
     total = select(func.count(Message.id)).where(owner_column == me.id)
     return paginate_timeline(
@@ -27,7 +30,7 @@ def _mailbox(query: Any, wanted: TimelineQuery, owner_column: Any) -> Reply:
         wanted,
         message_json,
         Message.id,
-        lambda: db.session.scalar(total) or 0,
+        lambda: size if size is not None else db.session.scalar(total) or 0,
         item_id=lambda message: message.id,
     )
 
@@ -53,12 +56,14 @@ def send_message(body: MessageBody) -> Reply:
 
 
 @bp.get("/messages")
+@writes_on_read
 @operation(tag="messages", query=TimelineQuery, response=Collection[MessageOut], errors=(400,))
 def inbox(query: TimelineQuery) -> Reply:
     """The messages you received, newest first; reading them marks them all read."""
-    reply = _mailbox(services.received_by(current_user().id), query, Message.recipient_id)
-    services.mark_read(db.session, current_user())
-    return reply
+    me = current_user()
+    # Marking read first also tells the inbox's size when anything was new: no COUNT then.
+    size = services.mark_read(db.session, me)
+    return _mailbox(services.received_by(me.id), query, Message.recipient_id, size)
 
 
 @bp.get("/messages/sent")

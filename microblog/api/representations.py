@@ -6,19 +6,14 @@ Links are formatted from the API prefix rather than with `url_for`: a page of 10
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from microblog.accounts.avatars import avatar_url
 from microblog.accounts.models import User
 from microblog.messaging.models import Message, Notification
 from microblog.posts.models import Post
 
 PREFIX = "/api"
-
-
-def avatar_url(email: str, size: int = 128) -> str:
-    digest = hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
-    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"
 
 
 def user_url(user_id: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, g
 from sqlalchemy import select
 
 from microblog.accounts.models import User
@@ -72,7 +72,9 @@ def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
     user = get_user(db.session, user_id)
     if user.id != current_user().id:
         raise Forbidden("you can only edit your own account")
-    require_current(serialize(UserOut, user_json(user, with_email=True)))
+    # The account as the client read it: before this very request refreshed last_seen.
+    as_read = {**user_json(user, with_email=True), "last_seen": g.stored_last_seen}
+    require_current(serialize(UserOut, as_read))
     update_user(db.session, user, **body.model_dump(exclude_unset=True, exclude_none=True))
     return user_json(user, with_email=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.accounts.models import User
 from microblog.db import MAX_ID, Db
@@ -28,7 +29,7 @@ def send_message(session: Db, sender: User, recipient_id: int, body: str) -> Mes
         raise Invalid("recipient_id", "you cannot send a message to yourself")
     recipient = session.get(User, recipient_id) if 0 < recipient_id <= MAX_ID else None
     if recipient is None:
-        raise Invalid("recipient_id", f"user {recipient_id} does not exist")
+        raise Invalid("recipient_id", f"recipient_id {recipient_id} is not a user")
     message = Message(sender=sender, recipient=recipient, body=body)
     session.add(message)
     session.flush()
@@ -49,13 +50,30 @@ def unread_count(session: Db, user: User) -> int:
     )
 
 
-def mark_read(session: Db, user: User) -> None:
-    """Everything received so far is read (messages arriving later stay unread)."""
-    newest = session.scalar(select(func.max(Message.id)).where(Message.recipient_id == user.id))
-    if newest is None or newest <= user.last_read_message_id:
-        return
-    session.execute(update(User).where(User.id == user.id).values(last_read_message_id=newest))
+def mark_read(session: Db, user: User) -> int | None:
+    """Everything received so far is read (messages arriving later stay unread).
+
+    One statement moves the mark, only if something new arrived, and also answers how many
+    messages the inbox holds; None when nothing was new.
+    """
+    received = Message.recipient_id == user.id
+    newest = select(func.max(Message.id)).where(received).scalar_subquery()
+    row = session.execute(
+        update(User)
+        .where(User.id == user.id, User.last_read_message_id < newest)
+        .values(last_read_message_id=newest)
+        .returning(
+            User.last_read_message_id,
+            select(func.count(Message.id)).where(received).scalar_subquery(),
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        return None
+    read_up_to, size = row
+    set_committed_value(user, "last_read_message_id", read_up_to)
     notify(session, user.id, "unread_message_count", {"count": 0})
+    return int(size)
 
 
 def get_message(session: Db, reader: User, message_id: int) -> Message:

@@ -16,11 +16,6 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HTTPIE = "application/json, */*;q=0.5"
 
 
-@pytest.fixture
-def susan(make_user: Callable[..., ApiUser]) -> ApiUser:
-    return make_user("susan")
-
-
 # ---------------------------------------------------------------------------------------------
 # Unknown URLs: JSON or HTML as the client prefers, but always JSON under /api.
 

@@ -10,16 +10,6 @@ from flask.testing import FlaskClient
 from tests.api.api_helpers import ApiUser, assert_json_error
 
 
-@pytest.fixture
-def susan(make_user: Callable[..., ApiUser]) -> ApiUser:
-    return make_user("susan")
-
-
-@pytest.fixture
-def bob(make_user: Callable[..., ApiUser]) -> ApiUser:
-    return make_user("bob")
-
-
 def counters(client: FlaskClient, viewer: ApiUser, user: ApiUser) -> tuple[int, int]:
     """(follower_count, following_count) of `user`, as `viewer` sees them."""
     shown = client.get(f"/api/users/{user.id}", headers=viewer.headers).json

@@ -6,16 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.api_helpers import ApiUser, assert_close_to_now, parse_timestamp, set_last_seen
-
-
-@pytest.fixture
-def susan(make_user: Callable[..., ApiUser]) -> ApiUser:
-    return make_user("susan")
 
 
 def last_seen(client: FlaskClient, viewer: ApiUser, user: ApiUser) -> datetime:

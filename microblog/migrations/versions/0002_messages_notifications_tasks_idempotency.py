@@ -11,7 +11,6 @@ from alembic import op
 
 import microblog.db
 
-
 # revision identifiers, used by Alembic.
 revision = "0002"
 down_revision = "0001"
@@ -26,6 +25,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("route", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("location", sa.String(length=255), nullable=True),

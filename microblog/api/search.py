@@ -1,0 +1,66 @@
+"""Search: posts (or users) matching a query, best match first, paged like every collection."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint
+from pydantic import Discriminator, Field, Tag, field_validator
+
+from microblog.accounts.models import User
+from microblog.api.pagination import paginate
+from microblog.api.representations import post_json, user_json
+from microblog.api.schemas import Collection, PageQuery, PostOut, UserOut
+from microblog.api.spec import Reply, operation
+from microblog.extensions import db
+from microblog.posts.search import search_posts, search_users
+from microblog.posts.search_query import MAX_QUERY_LENGTH
+
+bp = Blueprint("search", __name__)
+
+
+class SearchQuery(PageQuery):
+    q: str = Field(
+        description=(
+            f'words, "quoted phrases", -excluded words and OR between alternatives; '
+            f"at most {MAX_QUERY_LENGTH} characters"
+        )
+    )
+    type: Literal["posts", "users"] = Field("posts", description="what to search")
+
+    @field_validator("q")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _kind(data: Any) -> str:
+    """Which collection `data` is, so it is serialized by its own type, never the other."""
+    items = data.get("items") if isinstance(data, dict) else None
+    return "users" if items and "follower_count" in items[0] else "posts"
+
+
+SearchResults = Annotated[
+    Annotated[Collection[PostOut], Tag("posts")] | Annotated[Collection[UserOut], Tag("users")],
+    Discriminator(_kind),
+]
+
+
+def _public(user: User) -> dict[str, Any]:
+    return user_json(user)
+
+
+@bp.get("/search")
+@operation(tag="search", query=SearchQuery, response=SearchResults, errors=(400,))
+def search(query: SearchQuery) -> Reply:
+    """Search posts, or users with `type=users`.
+
+    Posts are searched by their text, users by username and about_me. A post or user holding
+    every word typed, in a row, comes first; then the best matches (words that occur more
+    often, in shorter texts, in the username rather than about_me); then the newest.
+    """
+    if query.type == "users":
+        return paginate(search_users(db.session, query.q), query, _public)
+    return paginate(search_posts(db.session, query.q), query, post_json)

@@ -1,0 +1,58 @@
+"""The request boundary: one transaction per request, committed once, on success.
+
+Services flush; the request commits when its response is a success and rolls back otherwise.
+On SQLite a request that will write takes the write lock when its transaction begins (see
+`microblog.db.write_intent`): every POST/PUT/PATCH/DELETE, and the few reads that also write,
+which say so with `@writes_on_read` (reading an inbox marks it read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from microblog.accounts.services import save_last_seen
+from microblog.db import reset_write_intent, set_write_intent
+from microblog.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes_on_read(view: F) -> F:
+    """Mark a GET view that writes, so its transaction begins as a writer's."""
+    view.writes_on_read = True  # type: ignore[attr-defined]
+    return view
+
+
+def _will_write() -> bool:
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_read", False))
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def declare_write_intent() -> None:
+        g.write_intent = set_write_intent(_will_write())
+
+    @app.after_request
+    def commit(response: Response) -> Response:
+        if response.status_code < 400:
+            seen = g.pop("seen", None)
+            if seen is not None:
+                save_last_seen(db.session, *seen)
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def forget_write_intent(_exc: BaseException | None) -> None:
+        token = g.pop("write_intent", None)
+        if token is not None:
+            reset_write_intent(token)

@@ -1,0 +1,105 @@
+"""Starting background tasks and reading them back, each user seeing only their own.
+
+A task is started in the caller's transaction and handed to an executor only once that
+transaction commits, so a job never looks for a row that is not there yet, and a task whose
+transaction rolled back never runs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+
+from microblog.accounts.models import User
+from microblog.db import Db, after_commit, utcnow
+from microblog.errors import Conflict, Invalid, NotFound
+from microblog.tasks.models import Task
+
+# What a user may start. Each name has a job in microblog/tasks/jobs.py.
+TASK_NAMES = ("export_posts",)
+
+# A task still running after this long lost its job (a worker or server that died): it no
+# longer stops the user from starting another. Longer than any job is allowed to run.
+ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED = "the task was abandoned (its worker stopped); start it again"
+
+
+class Executor(Protocol):
+    """Runs a task's job somewhere else (a thread, a worker process) some time soon."""
+
+    def submit(self, task_id: str) -> None: ...
+
+
+def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
+    """Start `name` for `user`: one of each at a time; the job is submitted after the commit."""
+    if name not in TASK_NAMES:
+        raise Invalid("name", f"name must be one of: {', '.join(TASK_NAMES)}")
+    _give_up_abandoned(session, user.id, name)
+    running = select(Task.id).where(Task.user_id == user.id, Task.name == name, ~Task.complete)
+    if session.scalar(running.limit(1)) is not None:
+        raise _already_running(name)
+    task = Task(user_id=user.id, name=name)
+    try:
+        # The pre-check misses a concurrent start; the unique index does not.
+        with session.begin_nested():
+            session.add(task)
+    except IntegrityError:
+        raise _already_running(name) from None
+    task_id = task.id
+    after_commit(session, lambda: executor.submit(task_id))
+    return task
+
+
+def _already_running(name: str) -> Conflict:
+    return Conflict(f"an {name} task is already running; wait until it is complete")
+
+
+def _give_up_abandoned(session: Db, user_id: int, name: str) -> None:
+    now = utcnow()
+    session.execute(
+        update(Task)
+        .where(
+            Task.user_id == user_id,
+            Task.name == name,
+            ~Task.complete,
+            Task.created_at < now - ABANDONED_AFTER,
+        )
+        .values(complete=True, error=ABANDONED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_task(session: Db, user: User, task_id: str) -> Task:
+    """The user's task; another user's is as absent as one that does not exist."""
+    task = session.get(Task, task_id)
+    if task is None or task.user_id != user.id:
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def task_result(session: Db, user: User, task_id: str) -> str:
+    """The result (JSON text) of the user's complete task."""
+    task = get_task(session, user, task_id)
+    if not task.complete:
+        raise Conflict("the task is not complete yet")
+    if task.error is not None or task.result is None:
+        raise Conflict(f"the task failed and has no result: {task.error}")
+    return task.result
+
+
+def tasks_of(user_id: int) -> Select[Task]:
+    """The user's tasks, newest first."""
+    return select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
+
+
+def fail_task(session: Db, task_id: str, message: str) -> None:
+    """Mark a task that has not finished as failed with `message` (flushes)."""
+    session.execute(
+        update(Task)
+        .where(Task.id == task_id, ~Task.complete)
+        .values(complete=True, error=message, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

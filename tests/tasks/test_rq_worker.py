@@ -1,0 +1,147 @@
+"""Jobs through Redis: RQ on the real server, run by `microblog worker` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from redis import Redis
+from rq import Queue
+
+from microblog.tasks.executors import UNQUEUED, RQExecutor, ThreadExecutor, executor_of
+from tests.support import ApiUser, make_app
+from tests.tasks.task_support import (
+    Inbox,
+    assert_full_export,
+    attachments_of,
+    free_port,
+    insert_posts,
+    start_export,
+    wait_for_task,
+)
+
+MICROBLOG = str(Path(sys.executable).parent / "microblog")
+POSTS = 5_000
+
+
+def _worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The worker's environment: the test's database and Redis; mail only if asked for."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.pop("MAIL_SERVER", None)
+    env.update(extra)
+    return env
+
+
+def test_the_app_queues_jobs_on_redis_when_redis_url_is_set_and_uses_threads_otherwise(
+    database_url: str, redis_url: str
+) -> None:
+    queued = make_app(database_url, REDIS_URL=redis_url)
+    threaded = make_app(database_url, REDIS_URL=None)
+    assert isinstance(executor_of(queued), RQExecutor)
+    assert isinstance(executor_of(threaded), ThreadExecutor)
+
+
+def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mails_the_result(
+    make_task_app: Callable[..., Flask],
+    make_user: Callable[..., ApiUser],
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    smtp_server: tuple[str, int, Inbox],
+    tmp_path: Path,
+) -> None:
+    queued = make_task_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
+    client = queued.test_client()
+    susan = make_user("susan")
+    insert_posts(queued, susan.id, POSTS)
+
+    task = start_export(client, susan.headers)
+    queue = Queue(queue_name, connection=Redis.from_url(redis_url))
+    assert queue.job_ids == [task["id"]], "queued once the request committed, nothing runs it yet"
+    assert client.get(f"/api/tasks/{task['id']}", headers=susan.headers).json["progress"] == 0
+
+    host, port, inbox = smtp_server
+    env = _worker_env(database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port))
+    log_path = tmp_path / "worker.log"
+    started = time.perf_counter()
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [MICROBLOG, "worker", "--burst", "--queue", queue_name],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            done, seen = wait_for_task(client, susan.headers, task["id"], timeout=120)
+            elapsed = time.perf_counter() - started
+            assert worker.wait(timeout=60) == 0, log_path.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    assert done["error"] is None, log_path.read_text()
+    assert any(0 < progress < 100 for progress in seen), seen
+    assert seen == sorted(seen)
+    result = client.get(done["_links"]["result"], headers=susan.headers)
+    assert_full_export(result.json, susan.id, "susan", POSTS)
+    assert queue.count == 0
+
+    [message] = inbox.wait_for(1)
+    assert message["To"] == "susan@example.com"
+    [(_, data)] = attachments_of(message).values()
+    assert_full_export(json.loads(data), susan.id, "susan", POSTS)
+    steps = sorted(set(seen))
+    print(f"\nRQ worker: {POSTS} posts in {elapsed:.2f} s (worker start included); saw {steps}")
+
+
+def test_a_burst_worker_on_an_empty_queue_exits_at_once(
+    database_url: str, redis_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    finished = subprocess.run(
+        [MICROBLOG, "worker", "--burst", "--queue", queue_name],
+        env=_worker_env(database_url, redis_url),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+
+
+def test_the_worker_refuses_to_start_without_redis_url(app: Flask) -> None:
+    app.config["REDIS_URL"] = None
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 1
+    assert "REDIS_URL is not set" in result.output
+
+
+def test_the_worker_says_so_when_redis_is_unreachable(app: Flask) -> None:
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 1
+    assert "cannot reach Redis" in result.output
+
+
+def test_a_task_that_cannot_be_queued_ends_with_an_error_instead_of_blocking_the_user(
+    make_task_app: Callable[..., Flask], make_user: Callable[..., ApiUser]
+) -> None:
+    unreachable = make_task_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    client = unreachable.test_client()
+    susan = make_user("susan")
+
+    task = start_export(client, susan.headers)
+
+    shown = client.get(f"/api/tasks/{task['id']}", headers=susan.headers).json
+    assert shown["complete"] is True
+    assert shown["error"] == UNQUEUED
