@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean catalogs browser
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -18,13 +18,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+## catalogs: compile the translations (.po, kept in git) into .mo files (built, not kept)
+catalogs: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -d microblog/translations --statistics 2>&1 | tail -n 1
+
 ## run: upgrade the database schema and serve on http://$(HOST):$(PORT) with gunicorn
-run: $(VENV)/.installed
+run: $(VENV)/.installed catalogs
 	$(VENV)/bin/microblog db upgrade
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
-## test: the whole suite, on SQLite and PostgreSQL
-test: $(VENV)/.installed-dev
+## browser: Debian's Chromium for the end-to-end tests (installed when missing and root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "chromium is not installed: the browser tests will be skipped"; fi; }
+
+## test: the whole suite, on SQLite and PostgreSQL, with the browser tests in Chromium
+test: $(VENV)/.installed-dev catalogs browser
 	$(VENV)/bin/pytest
 
 ## lint: formatting, lint rules and types

@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
 
-    from microblog import api, boundary, cli, http_errors, mail
+    from microblog import api, boundary, cli, http_errors, mail, web
     from microblog.tasks import executors
 
     boundary.init_app(app)
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     executors.init_app(app)
     http_errors.init_app(app)
     api.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app
 

@@ -1,0 +1,138 @@
+"""Signing up, in and out, and resetting a forgotten password through an emailed link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+from microblog.accounts import services as accounts
+from microblog.accounts.models import User
+from microblog.errors import DomainError
+from microblog.extensions import db
+from microblog.mail import send_email
+from microblog.web.feedback import show_domain_error
+from microblog.web.forms import (
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    ResetPasswordRequestForm,
+)
+from microblog.web.session_user import SessionUser, session_id
+
+bp = Blueprint("auth", __name__)
+
+RESET_MAX_AGE = 3600  # seconds a reset link stays valid
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an absolute or protocol-relative URL is an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            accounts.register_user(
+                db.session,
+                username=form.username.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+            )
+        except DomainError as exc:
+            show_domain_error(exc, form)
+        else:
+            flash(_("Welcome to Microblog! You can sign in now."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", title=_("Register"), form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.username.data or "", form.password.data or "")
+        if user is None:
+            # One message for both mistakes: the page must not tell which accounts exist.
+            flash(_("Invalid username or password."), "danger")
+        else:
+            login_user(SessionUser(user), remember=bool(form.remember_me.data))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", title=_("Sign in"), form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    return redirect(url_for("main.index"))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def reset_token(user: User) -> str:
+    # The session id changes with the password hash, so a used link cannot be used again.
+    return _serializer().dumps({"user": session_id(user)})
+
+
+@bp.route("/reset_password_request", methods=["GET", "POST"])
+def reset_password_request() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = ResetPasswordRequestForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(db.session, form.email.data or "")
+        if user is not None:
+            link = url_for("auth.reset_password", token=reset_token(user), _external=True)
+            send_email(
+                user.email,
+                _("[Microblog] Reset your password"),
+                render_template("email/reset_password.txt", user=user, link=link),
+            )
+        # The same answer whether or not the address is known: no account enumeration.
+        flash(_("Check your email for the instructions to reset your password."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)
+
+
+@bp.route("/reset_password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    user = _user_for_reset(token)
+    if user is None:
+        flash(_("That reset link is invalid or has expired."), "danger")
+        return redirect(url_for("auth.reset_password_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(db.session, user, form.password.data or "")
+        except DomainError as exc:
+            show_domain_error(exc, form)
+        else:
+            flash(_("Your password has been reset."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", title=_("Reset password"), form=form)
+
+
+def _user_for_reset(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token, max_age=RESET_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    user_id, _sep, _version = str(data.get("user", "")).partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or session_id(user) != data["user"]:
+        return None
+    return user

@@ -1,0 +1,38 @@
+"""Small answers fetched by the pages' own script: the unread badge and translations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+
+from microblog.errors import NotFound
+from microblog.extensions import db
+from microblog.messaging.services import unread_count
+from microblog.posts.services import get_post
+from microblog.posts.translation import TranslationFailed, TranslatorSettings, translate
+
+bp = Blueprint("fragments", __name__)
+
+
+@bp.get("/unread")
+@login_required
+def unread() -> Response:
+    """Polled by the navigation's badge."""
+    return jsonify(count=unread_count(db.session, current_user.user))
+
+
+@bp.get("/translate/<int:post_id>")
+@login_required
+def translate_post(post_id: int) -> Response | tuple[Response, int]:
+    settings = TranslatorSettings.from_config(current_app.config)
+    if not settings.configured:
+        return jsonify(error="no translation service is configured"), 404
+    try:
+        post = get_post(db.session, post_id)
+        text = translate(settings, post.body, post.language, str(get_locale() or "en"))
+    except NotFound as exc:
+        return jsonify(error=exc.message), 404
+    except TranslationFailed as exc:
+        return jsonify(error=exc.message), 502
+    return jsonify(text=text)

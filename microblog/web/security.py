@@ -1,0 +1,72 @@
+"""Browser-facing protections: security headers (Flask-Talisman), and cookies that are HttpOnly,
+SameSite=Lax, and Secure whenever the request came over HTTPS.
+
+The Content-Security-Policy allows no inline script or style: every script is a file under
+/static, so an injected `<script>` cannot run even if escaping ever failed.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from microblog.extensions import talisman
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    # Avatars come from Gravatar, as the API's representations say.
+    "img-src": ["'self'", "data:", "https://www.gravatar.com"],
+    "connect-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (behind a proxy too),
+    and always HttpOnly and SameSite=Lax."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.session_interface = SessionInterface()
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies:
+        # X-Forwarded-For/-Proto from that many proxies (nginx) are believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+    talisman.init_app(
+        app,
+        # HTTPS is the proxy's job; HSTS is still sent on requests that came over HTTPS.
+        force_https=False,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # Decided per request by SessionInterface (Secure when the request is HTTPS).
+        session_cookie_secure=False,
+    )
+
+    @app.after_request
+    def secure_cookies_over_https(response: Response) -> Response:
+        # The remember-me cookie reads its Secure flag from static config; mend it per request.
+        cookies = response.headers.getlist("Set-Cookie")
+        if request.is_secure and cookies:
+            response.headers.remove("Set-Cookie")
+            for cookie in cookies:
+                response.headers.add(
+                    "Set-Cookie", cookie if "; Secure" in cookie else f"{cookie}; Secure"
+                )
+        return response
