@@ -30,7 +30,23 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("TOKEN_LIFETIME", "3600"))),
         # Background jobs go to this Redis through RQ; unset, they run in the server's threads.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "UNREAD_POLL_SECONDS": int(os.environ.get("UNREAD_POLL_SECONDS") or "10"),
+        # How many reverse proxies (nginx, a load balancer) stand in front and are believed
+        # about the client's address and scheme (X-Forwarded-For/-Proto).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or "0"),
         **mail_from_environment(),
+        **translator_from_environment(),
+    }
+
+
+def translator_from_environment() -> dict[str, Any]:
+    """A LibreTranslate-compatible server, or Microsoft Translator; neither: no Translate link."""
+    return {
+        "LIBRETRANSLATE_URL": os.environ.get("LIBRETRANSLATE_URL") or None,
+        "LIBRETRANSLATE_API_KEY": os.environ.get("LIBRETRANSLATE_API_KEY") or None,
+        "MS_TRANSLATOR_KEY": os.environ.get("MS_TRANSLATOR_KEY") or None,
+        "MS_TRANSLATOR_REGION": os.environ.get("MS_TRANSLATOR_REGION") or None,
+        "MS_TRANSLATOR_URL": os.environ.get("MS_TRANSLATOR_URL") or None,
     }
 
 
