@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         me,
         messages,
         notifications,
+        ping,
         posts,
         search,
         tasks,
@@ -26,7 +27,7 @@ def init_app(app: Flask) -> None:
     # Bearer tokens, not cookies, authenticate the API: there is no session to forge requests
     # with. (Flask-WTF matches the innermost blueprint, so each one is exempted.)
     errors.init_blueprint(api)
-    for module in (tokens, users, me, posts, messages, notifications, tasks, search, docs):
+    for module in (tokens, users, me, posts, messages, notifications, tasks, search, docs, ping):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     app.register_blueprint(api)
