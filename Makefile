@@ -5,7 +5,12 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test lint format clean catalogs browser
+.PHONY: run test lint format clean catalogs browser nginx cluster cluster-stop cluster-status
+
+# `make cluster`: N app servers behind nginx on CLUSTER_PORT (see docs/deployment.md).
+CLUSTER_APPS ?= 2
+CLUSTER_PORT ?= 8080
+CLUSTER_RUN_DIR ?= instance/cluster
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -34,8 +39,27 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "chromium is not installed: the browser tests will be skipped"; fi; }
 
+## nginx: Debian's nginx for `make cluster` and its test (installed when missing and root)
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light \
+	      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }) >/dev/null; \
+	  else echo "nginx is not installed: the cluster tests will be skipped"; fi; }
+
+## cluster: PostgreSQL + Redis, CLUSTER_APPS app servers, an RQ worker, nginx on CLUSTER_PORT
+cluster: $(VENV)/.installed catalogs nginx
+	VENV=$(VENV) scripts/cluster start --apps $(CLUSTER_APPS) --port $(CLUSTER_PORT) --run-dir $(CLUSTER_RUN_DIR)
+
+## cluster-stop: stop what `make cluster` started (never PostgreSQL or Redis)
+cluster-stop:
+	VENV=$(VENV) scripts/cluster stop --run-dir $(CLUSTER_RUN_DIR)
+
+cluster-status:
+	VENV=$(VENV) scripts/cluster status --run-dir $(CLUSTER_RUN_DIR)
+
 ## test: the whole suite, on SQLite and PostgreSQL, with the browser tests in Chromium
-test: $(VENV)/.installed-dev catalogs browser
+test: $(VENV)/.installed-dev catalogs browser nginx
 	$(VENV)/bin/pytest
 
 ## lint: formatting, lint rules and types

@@ -1,7 +1,11 @@
-"""Gunicorn settings for `make run`: where to listen and how many workers, from the environment."""
+"""Gunicorn settings for `make run`: where to listen and how many workers, from the environment;
+JSON logs; Prometheus metrics summed over the workers."""
 
+import atexit
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # WEB_CONCURRENCY is gunicorn's own convention; default: two workers per core, at least two.
@@ -13,3 +17,47 @@ graceful_timeout = 10
 # The control socket (one path per machine by default) is not used; several servers on one
 # machine would otherwise delete each other's.
 control_socket_disable = True
+
+# One JSON object per line: gunicorn's log and the app's on stderr, the access log (method,
+# path, status, duration, request id) on stdout. See microblog/ops/logging.py.
+logger_class = "microblog.ops.logging.GunicornLogger"
+
+# Prometheus's multiprocess mode (see microblog/ops/metrics.py): every worker writes its counts
+# to files in this directory and /metrics, whichever worker answers, sums them. It must be set
+# before a worker imports prometheus_client (so here, not in a hook: --preload loads the app
+# before any hook runs), and be this server's alone: unless the environment names one, each
+# server makes a temporary directory, removed when its master process exits. (Kept in the
+# environment, so reloading this file on SIGHUP keeps the same one. For binary upgrades with
+# USR2, name one in the environment: the old master would remove a temporary one.)
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_METRICS_DIR_IS_OURS = "MICROBLOG_METRICS_DIR_IS_TEMPORARY"
+if not os.environ.get(_METRICS_DIR):
+    os.environ[_METRICS_DIR] = tempfile.mkdtemp(prefix="microblog-metrics-")
+    os.environ[_METRICS_DIR_IS_OURS] = "1"
+
+
+def on_starting(server):
+    """Counts left in the directory by an earlier run are not this run's."""
+    directory = os.environ[_METRICS_DIR]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path) and name.endswith(".db"):
+            os.remove(path)
+    if os.environ.get(_METRICS_DIR_IS_OURS):
+        # However the master exits (stopped, or failing to bind); workers inherit the handler,
+        # hence the pid.
+        atexit.register(_remove_directory, os.getpid(), directory)
+    server.log.info("Prometheus metrics of the workers are summed in %s", directory)
+
+
+def _remove_directory(owner, directory):
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A dead worker's counters still count; its live gauges must go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -32,14 +32,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
 
     from microblog import api, boundary, cli, http_errors, mail, web
+    from microblog.api import ratelimits
+    from microblog.ops import healthz, metrics
+    from microblog.ops import logging as request_logging
     from microblog.tasks import executors
 
+    # First, so the request id and the clock are there for every other hook.
+    request_logging.init_app(app)
+    metrics.init_app(app)
+    healthz.init_app(app)
     boundary.init_app(app)
     mail.init_app(app)
     executors.init_app(app)
     http_errors.init_app(app)
     api.init_app(app)
     web.init_app(app)
+    # After both doors: it wraps views they registered.
+    ratelimits.init_app(app)
     cli.init_app(app)
     return app
 

@@ -30,12 +30,37 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("TOKEN_LIFETIME", "3600"))),
         # Background jobs go to this Redis through RQ; unset, they run in the server's threads.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # The RQ queue jobs go to; clusters sharing one Redis database need one each.
+        "TASK_QUEUE": os.environ.get("TASK_QUEUE") or "microblog",
+        # Host names this server answers to (comma-separated). Set it in production: links in
+        # emails (password reset) are built from the request's Host, which a client can forge.
+        "TRUSTED_HOSTS": [host.strip() for host in os.environ["TRUSTED_HOSTS"].split(",")]
+        if os.environ.get("TRUSTED_HOSTS")
+        else None,
         "UNREAD_POLL_SECONDS": int(os.environ.get("UNREAD_POLL_SECONDS") or "10"),
         # How many reverse proxies (nginx, a load balancer) stand in front and are believed
         # about the client's address and scheme (X-Forwarded-For/-Proto).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or "0"),
         **mail_from_environment(),
         **translator_from_environment(),
+        **rate_limits_from_environment(),
+    }
+
+
+def rate_limits_from_environment() -> dict[str, Any]:
+    """Flask-Limiter's settings (see microblog.api.ratelimits). Limits are strings such as
+    "10 per minute" or "10/minute; 100/hour"; they are counted in Redis at REDIS_URL when it is
+    set (so every app server shares the counts), in each process's memory otherwise."""
+    return {
+        "RATELIMIT_ENABLED": _flag(os.environ.get("RATELIMIT_ENABLED") or "true"),
+        # POST /api/tokens, per client address and, separately, per username tried.
+        "RATELIMIT_TOKENS": os.environ.get("RATELIMIT_TOKENS") or "10 per minute",
+        # Sign-ups (POST /api/users and the web site's form) per client address.
+        "RATELIMIT_SIGNUPS": os.environ.get("RATELIMIT_SIGNUPS") or "20 per hour",
+        # Every API request, per bearer token (or per client address without one).
+        "RATELIMIT_API": os.environ.get("RATELIMIT_API") or "600 per minute",
+        # Keys in Redis start with this: deployments sharing one Redis keep apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "microblog",
     }
 
 

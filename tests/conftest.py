@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from flask.testing import FlaskClient
 
 from microblog import create_app
 from microblog.extensions import db
-from tests.support import ApiUser, basic_auth, make_app
+from tests.support import ApiUser, basic_auth, make_app, required_or_skip, stop_jobs
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -45,9 +46,7 @@ def _postgres_or_skip() -> sa.Engine:
             pass
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI and is unreachable: {exc}")
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL}")
+        required_or_skip(f"no PostgreSQL server at {POSTGRES_URL}: {exc}")
     return admin
 
 
@@ -91,12 +90,57 @@ def database_url(backend: str, database_factory: Callable[[str], str]) -> str:
     return url
 
 
+# Settings that would send the test apps to real services; each test that wants one sets it.
+SERVICES = (
+    "REDIS_URL",
+    "MAIL_SERVER",
+    "LIBRETRANSLATE_URL",
+    "LIBRETRANSLATE_API_KEY",
+    "MS_TRANSLATOR_KEY",
+    "MS_TRANSLATOR_REGION",
+    "MS_TRANSLATOR_URL",
+    "TRUSTED_HOSTS",
+    "TRUSTED_PROXIES",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_services_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps run jobs in threads and write mail to files, whatever the developer's shell says."""
+    for name in SERVICES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this test's (emptied) database, with an instance folder (mail) of its own;
+    its job threads are done before the test ends."""
     app = make_app(database_url)
+    app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         _empty(db.engine)
     yield app
+    _close(app)
+
+
+@pytest.fixture
+def make_other_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Another app on the test's database, with settings of its own (a second server)."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        other = make_app(database_url, **overrides)
+        other.instance_path = str(tmp_path / f"instance-{len(made) + 1}")
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        _close(other)
+
+
+def _close(app: Flask) -> None:
+    stop_jobs(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

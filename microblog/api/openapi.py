@@ -70,6 +70,14 @@ resource changed since you read it.
 characters, unique per request you mean). A retry with the same key within 24 hours answers the
 first response again, with `Idempotent-Replayed: true`, and creates nothing; the same key on
 another route answers `422`. A request that failed may be retried with the same key.
+
+## Rate limits
+
+Each bearer token has a budget of requests per time window (requests without a token are
+counted per client address, as are requests whose credentials are refused); `POST /api/tokens`
+is limited per client address and per username tried, and sign-ups per client address. Answers
+carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window
+resets). Past a limit the answer is `429 Too Many Requests` with `Retry-After` (seconds).
 """
 
 SECURITY_SCHEMES = {
@@ -87,6 +95,7 @@ SECURITY_SCHEMES = {
 SECURITY_OF = {"bearer": "bearerAuth", "basic": "basicAuth"}
 
 _STRING = {"type": "string"}
+_COUNT = {"type": "integer", "minimum": 0}
 HEADERS = {
     "Location": {"description": "The URL of the resource created.", "schema": _STRING},
     "Link": {
@@ -101,7 +110,22 @@ HEADERS = {
         "schema": {"type": "string", "enum": ["true"]},
     },
     "WWW-Authenticate": {"description": "The scheme to authenticate with.", "schema": _STRING},
+    "RateLimit-Limit": {
+        "description": "Requests allowed in the current window of a rate limit that applies.",
+        "schema": _COUNT,
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the current window of that limit.",
+        "schema": _COUNT,
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until that limit's window resets.",
+        "schema": _COUNT,
+    },
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": _COUNT},
 }
+# Sent with every answer while rate limits are on (see "Rate limits" above).
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 HEADER_PARAMETERS = {
     "IfNoneMatch": {
         "name": "If-None-Match",
@@ -139,6 +163,7 @@ ERROR_REASONS = {
     415: "The body is not `application/json`.",
     422: "The request cannot be carried out as sent (for instance, an `Idempotency-Key` "
     "already used on another route).",
+    429: "A rate limit is spent; `Retry-After` says how many seconds until it resets.",
 }
 # Path converters, as werkzeug matches them.
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -395,6 +420,8 @@ def _responses(route: _Route, schemas: _Schemas) -> dict[str, Any]:
         headers["Cache-Control"] = {"$ref": "#/components/headers/Cache-Control"}
     if op.idempotent:
         headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
+    for name in RATE_LIMIT_HEADERS:
+        headers[name] = {"$ref": f"#/components/headers/{name}"}
     if headers:
         success["headers"] = headers
     if op.response is not None:
@@ -416,7 +443,8 @@ def _responses(route: _Route, schemas: _Schemas) -> dict[str, Any]:
 def _error_statuses(route: _Route) -> set[int]:
     """The errors the operation declares, and those its machinery adds whatever it declares."""
     op = route.operation
-    statuses = set(op.errors)
+    # Every operation is rate limited.
+    statuses = set(op.errors) | {429}
     if op.auth:
         statuses.add(401)
     if op.body is not None or op.query is not None:
@@ -460,6 +488,11 @@ def _error_responses() -> dict[str, Any]:
         if status == 401:
             response["headers"] = {
                 "WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}
+            }
+        if status == 429:
+            response["headers"] = {
+                name: {"$ref": f"#/components/headers/{name}"}
+                for name in ("Retry-After", *RATE_LIMIT_HEADERS)
             }
         responses[_response_name(status)] = response
     return responses

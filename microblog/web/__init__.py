@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, flash, g, redirect, request
 from flask_babel import get_locale
-from flask_login import current_user
+from flask_babel import gettext as _
+from flask_login import current_user, login_url
+from werkzeug.wrappers import Response
 
 from microblog.accounts.avatars import avatar_url
 from microblog.accounts.models import User
+from microblog.accounts.services import note_activity
+from microblog.db import MAX_ID, utcnow
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
+from microblog.http_errors import error_response, wants_json
 from microblog.posts.translation import TranslatorSettings
 from microblog.web.session_user import SessionUser
 
 LANGUAGES = ("en", "es")
 
 
-def select_locale() -> str | None:
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+def select_locale() -> str:
+    """The reader's most preferred language that the site speaks, a regional variant counting
+    as its language (en-US is en). Werkzeug's `best_match` would not do: it prefers any exact
+    match, so "en-US,es;q=0.5" (an American who reads some Spanish) would get Spanish."""
+    for tag, quality in request.accept_languages:
+        language = tag.replace("_", "-").split("-", 1)[0].lower()
+        if quality > 0 and language in LANGUAGES:
+            return language
+    return "en"
 
 
 def init_app(app: Flask) -> None:
@@ -32,6 +44,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(unauthorized)
     security.init_app(app)
     for module in (auth, main, messages, exports):
         app.register_blueprint(module.bp)
@@ -41,24 +54,49 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> SessionUser | None:
-    """The user of a session, if the password has not changed since it began."""
+    """The user of a session, if the password has not changed since it began.
+
+    A signed-in visit counts as activity: `last_seen` moves (at most once per
+    LAST_SEEN_RESOLUTION, written at the end of the request), as it does for API clients.
+    """
     from microblog.web.session_user import session_id as id_of
 
     user_id, _sep, _version = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = (
+        db.session.get(User, int(user_id))
+        if user_id.isdigit() and 0 < int(user_id) <= MAX_ID
+        else None
+    )
     if user is None or id_of(user) != session_id:
         return None
+    now = utcnow()
+    if note_activity(user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
+        g.seen = (user.id, now)
     return SessionUser(user)
 
 
-def _template_globals() -> dict[str, Any]:
-    from microblog.messaging.services import unread_count
+def unauthorized() -> Response:
+    """A page sends the person to sign in (and back afterwards); a script's fetch (the unread
+    badge, a profile card, a translation) gets a 401 it can recognise, not the sign-in page."""
+    if wants_json():
+        return error_response(401, "sign in to see this")
+    flash(_("Please sign in to see this page."), "info")
+    return redirect(login_url("auth.login", next_url=request.url))
 
-    unread = unread_count(db.session, current_user.user) if current_user.is_authenticated else 0
+
+def _template_globals() -> dict[str, Any]:
     return {
         "avatar": avatar_url,
         "current_locale": str(get_locale() or "en"),
-        "unread_message_count": unread,
+        # A function, so only pages that show the badge ask the database (not fragments or
+        # error pages).
+        "unread_messages": _unread_messages,
         "translation_enabled": TranslatorSettings.from_config(current_app.config).configured,
         "unread_poll_seconds": current_app.config["UNREAD_POLL_SECONDS"],
     }
+
+
+def _unread_messages() -> int:
+    from microblog.messaging.services import unread_count
+
+    return unread_count(db.session, current_user.user) if current_user.is_authenticated else 0

@@ -28,8 +28,19 @@ RESET_MAX_AGE = 3600  # seconds a reset link stays valid
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an absolute or protocol-relative URL is an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site: an absolute or protocol-relative URL is an open redirect.
+
+    Browsers read a backslash as a slash and drop tabs and newlines anywhere in a URL (and
+    Werkzeug drops them from the Location header), so `/\\evil.com` and `/<TAB>/evil.com` are
+    `//evil.com` too: a target holding either, or any other control character or space, is
+    refused. (`next` comes from Flask-Login, which percent-encodes the page's path.)
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(char == "\\" or char <= " " or char == "\x7f" for char in target)
+    ):
         return target
     return url_for("main.index")
 

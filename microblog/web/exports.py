@@ -69,7 +69,7 @@ def download(task_id: str) -> Response:
     try:
         data = task_result(db.session, current_user.user, task_id)
     except NotFound:
-        return Response(status=404)
+        abort(404)
     except DomainError as exc:
         return Response(exc.message, status=409, mimetype="text/plain")
     filename = f"microblog-{current_user.username}-posts.json"

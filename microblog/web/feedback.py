@@ -24,6 +24,7 @@ DOMAIN_MESSAGES = (
     _l("you cannot send a message to yourself"),
     _l("q needs at least one word to look for"),
     _l('q has an unclosed quote (")'),
+    _l("an export_posts task is already running; wait until it is complete"),
 )
 
 

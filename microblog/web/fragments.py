@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, jsonify
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.errors import NotFound
@@ -12,6 +15,7 @@ from microblog.messaging.services import unread_count
 from microblog.posts.services import get_post
 from microblog.posts.translation import TranslationFailed, TranslatorSettings, translate
 
+log = logging.getLogger(__name__)
 bp = Blueprint("fragments", __name__)
 
 
@@ -34,5 +38,7 @@ def translate_post(post_id: int) -> Response | tuple[Response, int]:
     except NotFound as exc:
         return jsonify(error=exc.message), 404
     except TranslationFailed as exc:
-        return jsonify(error=exc.message), 502
+        # The reader gets a sentence in their language; the cause goes to the log.
+        log.warning("translating post %s failed: %s", post_id, exc.message)
+        return jsonify(error=_("The translation service failed; please try again later.")), 502
     return jsonify(text=text)

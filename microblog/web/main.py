@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -142,7 +143,7 @@ def search() -> str:
         try:
             results = list(db.session.scalars(finder(db.session, text).limit(50)).unique())
         except DomainError as exc:
-            error = exc.message
+            error = gettext(exc.message)
     return render_template(
         "main/search.html", title=_("Search"), q=text, kind=kind, results=results, error=error
     )

@@ -7,10 +7,9 @@ The Content-Security-Policy allows no inline script or style: every script is a 
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.wrappers import Response
 
 from microblog.extensions import talisman
 
@@ -31,10 +30,25 @@ CONTENT_SECURITY_POLICY = {
 
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the request came over HTTPS (behind a proxy too),
-    and always HttpOnly and SameSite=Lax."""
+    and always HttpOnly and SameSite=Lax.
+
+    Saving the session is the last step of every response, after all `after_request`
+    functions (Flask-Login sets its remember-me cookie in one of those, with a Secure flag
+    from static config): so this is where every cookie of an HTTPS response is made Secure.
+    """
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        cookies = response.headers.getlist("Set-Cookie")
+        if request.is_secure and cookies:
+            response.headers.remove("Set-Cookie")
+            for cookie in cookies:
+                response.headers.add(
+                    "Set-Cookie", cookie if "; Secure" in cookie else f"{cookie}; Secure"
+                )
 
 
 def init_app(app: Flask) -> None:
@@ -58,15 +72,3 @@ def init_app(app: Flask) -> None:
         # Decided per request by SessionInterface (Secure when the request is HTTPS).
         session_cookie_secure=False,
     )
-
-    @app.after_request
-    def secure_cookies_over_https(response: Response) -> Response:
-        # The remember-me cookie reads its Secure flag from static config; mend it per request.
-        cookies = response.headers.getlist("Set-Cookie")
-        if request.is_secure and cookies:
-            response.headers.remove("Set-Cookie")
-            for cookie in cookies:
-                response.headers.add(
-                    "Set-Cookie", cookie if "; Secure" in cookie else f"{cookie}; Secure"
-                )
-        return response

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from tests.api.api_helpers import (
     parse_timestamp,
 )
 from tests.support import ApiUser
-from tests.tasks.task_support import insert_posts, start_export, stop_jobs, wait_for_task
+from tests.tasks.task_support import insert_posts, start_export, wait_for_task
 
 TASK_FIELDS = {
     "id",
@@ -35,20 +34,6 @@ TASK_FIELDS = {
     "finished_at",
     "_links",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_servers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("REDIS_URL", "MAIL_SERVER"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def app(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    """Exports run in threads and mail into an instance folder of the test's own."""
-    app.instance_path = str(tmp_path / "instance")
-    yield app
-    stop_jobs(app)
 
 
 def running_task(app: Flask, user_id: int, minutes_ago: int = 0) -> str:

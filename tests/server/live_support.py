@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,10 +89,20 @@ def _wait_until_ready(process: subprocess.Popen[bytes], server: LiveServer) -> N
 
 
 @contextlib.contextmanager
-def run_live_server(database_url: str, workdir: Path) -> Iterator[LiveServer]:
+def run_live_server(
+    database_url: str, workdir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
     """`make run` on `database_url`: `microblog db upgrade`, then gunicorn with the repo's
-    gunicorn.conf.py, two workers, on a free port of 127.0.0.1."""
-    env = {**os.environ, "DATABASE_URL": database_url}
+    gunicorn.conf.py, two workers, on a free port of 127.0.0.1. `extra_env` adds to the environment
+    the server starts with (settings such as UNREAD_POLL_SECONDS)."""
+    # Rate limits off, as in every test, unless `extra_env` turns them on: tests here sign many
+    # users up from one address.
+    env = {
+        **os.environ,
+        "RATELIMIT_ENABLED": "false",
+        **(extra_env or {}),
+        "DATABASE_URL": database_url,
+    }
     env.pop("GUNICORN_CMD_ARGS", None)
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:

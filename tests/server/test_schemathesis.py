@@ -8,9 +8,7 @@ And a real browser renders the docs page from local files only.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +26,14 @@ from schemathesis.specs.openapi.checks import (
 from microblog.api.openapi import openapi_document
 from microblog.extensions import db
 from tests.server.live_support import REPO_ROOT, LiveServer, call
-from tests.support import ApiUser, make_app
+from tests.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ApiUser,
+    chromium_or_skip,
+    make_app,
+    required_or_skip,
+)
 
 pytestmark = pytest.mark.live
 
@@ -40,16 +45,6 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
-]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 SCREENSHOT = REPO_ROOT / "test-output" / "api-docs.png"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -144,12 +139,9 @@ def _playwright_or_skip() -> Callable[[], Any]:
     except ImportError:
         reason = "the playwright package is not installed (pip install -e '.[dev]')"
     else:
-        if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-            reason = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+        chromium_or_skip()
     if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test must run under CI: {reason}")
-        pytest.skip(reason)
+        required_or_skip(reason)
     return sync_playwright
 
 

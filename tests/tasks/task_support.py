@@ -20,7 +20,6 @@ from microblog.accounts.models import User
 from microblog.db import write_intent
 from microblog.extensions import db
 from microblog.posts.models import Post
-from microblog.tasks.executors import ThreadExecutor, executor_of
 
 FIRST_POST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -67,13 +66,6 @@ def wait_for_task(
         if time.monotonic() > deadline:
             pytest.fail(f"task {task_id} not complete after {timeout:.0f} s: {task}")
         time.sleep(0.001)
-
-
-def stop_jobs(app: Flask) -> None:
-    """Wait for the app's job threads to finish (RQ jobs run elsewhere: nothing to wait for)."""
-    executor = executor_of(app)
-    if isinstance(executor, ThreadExecutor):
-        executor.shutdown(wait=True)
 
 
 def free_port() -> int:

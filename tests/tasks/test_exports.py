@@ -17,14 +17,13 @@ from microblog.extensions import db
 from microblog.messaging.notifications import notifications_for
 from microblog.tasks.exports import FAILED
 from microblog.tasks.models import Task
-from tests.support import ApiUser
+from tests.support import ApiUser, stop_jobs
 from tests.tasks.task_support import (
     Inbox,
     assert_full_export,
     attachments_of,
     insert_posts,
     start_export,
-    stop_jobs,
     wait_for_task,
 )
 
@@ -70,12 +69,12 @@ def test_each_step_replaces_the_task_progress_notification_until_the_last_says_c
 
 
 def test_the_finished_export_is_mailed_to_the_user_with_the_json_attached(
-    make_task_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     smtp_server: tuple[str, int, Inbox],
 ) -> None:
     host, port, inbox = smtp_server
-    mailing = make_task_app(
+    mailing = make_other_app(
         MAIL_SERVER=host,
         MAIL_PORT=port,
         MAIL_DEFAULT_SENDER="exports@microblog.test",

@@ -48,7 +48,7 @@ def test_the_app_queues_jobs_on_redis_when_redis_url_is_set_and_uses_threads_oth
 
 
 def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mails_the_result(
-    make_task_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     database_url: str,
     redis_url: str,
@@ -56,7 +56,7 @@ def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mail
     smtp_server: tuple[str, int, Inbox],
     tmp_path: Path,
 ) -> None:
-    queued = make_task_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
+    queued = make_other_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
     client = queued.test_client()
     susan = make_user("susan")
     insert_posts(queued, susan.id, POSTS)
@@ -134,9 +134,9 @@ def test_the_worker_says_so_when_redis_is_unreachable(app: Flask) -> None:
 
 
 def test_a_task_that_cannot_be_queued_ends_with_an_error_instead_of_blocking_the_user(
-    make_task_app: Callable[..., Flask], make_user: Callable[..., ApiUser]
+    make_other_app: Callable[..., Flask], make_user: Callable[..., ApiUser]
 ) -> None:
-    unreachable = make_task_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    unreachable = make_other_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     client = unreachable.test_client()
     susan = make_user("susan")
 

@@ -25,13 +25,13 @@ from tests.support import ApiUser
 
 
 def test_a_task_is_queued_only_when_its_transaction_commits_and_never_if_it_rolls_back(
-    make_task_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     redis_url: str,
     queue_name: str,
 ) -> None:
     susan = make_user("susan")
-    queued = make_task_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
+    queued = make_other_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
     queue = Queue(queue_name, connection=Redis.from_url(redis_url))
     with queued.app_context(), write_intent():
         user = db.session.get_one(User, susan.id)
@@ -51,7 +51,7 @@ def test_a_task_is_queued_only_when_its_transaction_commits_and_never_if_it_roll
 
 
 def test_of_two_concurrent_starts_exactly_one_succeeds_and_the_loser_can_go_on(
-    make_task_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     backend: str,
     redis_url: str,
@@ -63,7 +63,7 @@ def test_of_two_concurrent_starts_exactly_one_succeeds_and_the_loser_can_go_on(
     looks (a thread would finish an export of no posts at once).
     """
     susan = make_user("susan")
-    app = make_task_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
+    app = make_other_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
     executor = executor_of(app)
     outcome: list[str] = []
 

@@ -46,32 +46,70 @@ function pollUnread() {
   setInterval(update, seconds * 1000);
 }
 
-// A profile card when the pointer rests on a username.
+// A profile card when the pointer rests on a username. It stays while the pointer is on the
+// name or on the card itself (so the card's links can be clicked) and goes shortly after the
+// pointer leaves both, or on Escape. A card that arrives after the pointer moved on is dropped.
 function profileCards() {
+  const SHOW_DELAY = 400;
+  const HIDE_DELAY = 300;
   let card = null;
-  let timer = null;
-  const hide = () => { clearTimeout(timer); if (card) { card.remove(); card = null; } };
-  document.addEventListener("mouseover", (event) => {
-    const link = event.target.closest("a[data-popup]");
-    if (!link || (card && card.dataset.for === link.dataset.popup)) return;
+  let current = null;  // the popup URL being fetched or shown
+  let showTimer = null;
+  let hideTimer = null;
+  let generation = 0;
+
+  const keep = () => { clearTimeout(hideTimer); hideTimer = null; };
+  const hide = () => {
+    clearTimeout(showTimer);
+    keep();
+    generation += 1;
+    current = null;
+    if (card) { card.remove(); card = null; }
+  };
+  const show = (link) => {
     hide();
-    timer = setTimeout(async () => {
-      const response = await fetch(link.dataset.popup);
-      if (!response.ok) return;
+    const url = link.dataset.popup;
+    const mine = generation;
+    current = url;
+    showTimer = setTimeout(async () => {
+      let html;
+      try {
+        const response = await fetch(url);
+        if (!response.ok) return;
+        html = await response.text();
+      } catch (error) { return; }
+      if (mine !== generation) return;
       card = document.createElement("div");
       card.className = "user-popup card card-body shadow";
-      card.dataset.for = link.dataset.popup;
-      card.innerHTML = await response.text();  // server-rendered and escaped
+      card.dataset.for = url;
+      card.innerHTML = html;  // server-rendered and escaped
       const box = link.getBoundingClientRect();
-      card.style.left = `${window.scrollX + box.left}px`;
       card.style.top = `${window.scrollY + box.bottom + 4}px`;
       document.body.appendChild(card);
-    }, 400);
+      // Under the name, but never past the right edge of the window.
+      const room = document.documentElement.clientWidth - card.offsetWidth - 8;
+      card.style.left = `${window.scrollX + Math.max(0, Math.min(box.left, room))}px`;
+    }, SHOW_DELAY);
+  };
+  const inCard = (node) => Boolean(card && node && card.contains(node));
+
+  document.addEventListener("mouseover", (event) => {
+    if (inCard(event.target)) { keep(); return; }
+    const link = event.target.closest("a[data-popup]");
+    if (!link) return;
+    keep();
+    if (current !== link.dataset.popup) show(link);
   });
   document.addEventListener("mouseout", (event) => {
-    const link = event.target.closest("a[data-popup]");
-    if (link && !link.contains(event.relatedTarget)) hide();
+    const from = inCard(event.target) ? card : event.target.closest("a[data-popup]");
+    if (!from) return;
+    const to = event.relatedTarget;
+    if (to && (from.contains(to) || inCard(to))) return;
+    if (!card) { hide(); return; }  // nothing shown yet: just cancel
+    keep();
+    hideTimer = setTimeout(hide, HIDE_DELAY);
   });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") hide(); });
 }
 
 // "Translate" on posts in another language than the reader's.
@@ -80,11 +118,15 @@ function translations() {
     const link = event.target.closest("a[data-translate]");
     if (!link) return;
     event.preventDefault();
-    const response = await fetch(link.dataset.translate, { headers: { Accept: "application/json" } });
-    const answer = await response.json();
+    let text;
+    try {
+      const response = await fetch(link.dataset.translate, { headers: { Accept: "application/json" } });
+      const answer = await response.json();
+      text = response.ok ? answer.text : (answer.message || answer.error);
+    } catch (error) { return; }  // offline, or not JSON (signed out): leave the link to retry
     const result = document.createElement("p");
     result.className = "translation small fst-italic mb-1";
-    result.textContent = response.ok ? answer.text : answer.error;
+    result.textContent = text;
     link.replaceWith(result);
   });
 }
@@ -101,9 +143,16 @@ function exportProgress() {
   };
   show(Number(bar.dataset.progress || 0));
   const timer = setInterval(async () => {
-    const response = await fetch(box.dataset.status, { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    const task = await response.json();
+    let task;
+    try {
+      const response = await fetch(box.dataset.status, { headers: { Accept: "application/json" } });
+      if (response.status >= 400 && response.status < 500) {
+        clearInterval(timer);  // gone or signed out: asking again will not help
+        return;
+      }
+      if (!response.ok) return;
+      task = await response.json();
+    } catch (error) { return; }  // offline for a moment: ask again next time
     show(task.progress);
     if (task.complete) {
       clearInterval(timer);
@@ -119,7 +168,8 @@ function exportProgress() {
 }
 
 renderTimes(document);
-setInterval(() => renderTimes(document), 60000);
+// Often enough that "now" does not linger for a minute.
+setInterval(() => renderTimes(document), 15000);
 pollUnread();
 profileCards();
 translations();

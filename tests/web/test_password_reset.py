@@ -1,0 +1,167 @@
+"""Resetting a forgotten password through an emailed, signed, expiring link."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from itsdangerous import URLSafeTimedSerializer
+
+from microblog.web.auth import RESET_MAX_AGE
+from tests.tasks.task_support import Inbox, free_port
+from tests.web.web_support import Browser, field_errors, flashes, text
+
+LINK = re.compile(r"http://localhost(/reset_password/\S+)")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, int, Inbox]]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield "127.0.0.1", controller.port, inbox
+    finally:
+        controller.stop()
+
+
+def request_reset(person: Browser, address: str) -> None:
+    answer = person.submit("/reset_password_request", {"email": address})
+    assert (answer.status_code, answer.location) == (302, "/login")
+    assert flashes(person.get("/login")) == [
+        "Check your email for the instructions to reset your password."
+    ]
+
+
+def test_a_reset_mailed_through_a_real_smtp_server_changes_the_password_once(
+    make_other_app: Callable[..., Flask], smtp_server: tuple[str, int, Inbox]
+) -> None:
+    host, port, inbox = smtp_server
+    app = make_other_app(
+        MAIL_SERVER=host,
+        MAIL_PORT=port,
+        MAIL_DEFAULT_SENDER="no-reply@microblog.test",
+        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
+    )
+    susan = Browser(app.test_client())
+    susan.register("susan")
+    other_device = Browser(app.test_client())
+    other_device.login("susan", remember=True)
+
+    request_reset(susan, "Susan@Example.com")
+
+    [message] = inbox.wait_for(1)
+    assert inbox.recipients == [["susan@example.com"]]
+    assert message["From"] == "no-reply@microblog.test"
+    assert message["Subject"] == "[Microblog] Reset your password"
+    body = message.get_body(("plain",))
+    assert body is not None
+    content = body.get_content()
+    assert "Dear susan," in content
+    match = LINK.search(content)
+    assert match, content
+    link = match.group(1)
+
+    form = susan.get(link)
+    assert form.status_code == 200 and "Choose a new password" in text(form)
+    mismatch = susan.submit(link, {"password": "brand-new-pass", "password2": "other-pass"})
+    assert field_errors(mismatch) == ["Passwords must match."]
+    done = susan.submit(link, {"password": "brand-new-pass", "password2": "brand-new-pass"})
+    assert (done.status_code, done.location) == (302, "/login")
+    assert flashes(susan.get("/login")) == ["Your password has been reset."]
+
+    assert susan.login("susan").status_code == 200  # the old password no longer works
+    assert susan.login("susan", "brand-new-pass").location == "/"
+    other_device.client.delete_cookie("session")
+    assert other_device.signed_in_as() is None  # its session and remember-me ended
+    susan.logout()
+
+    again = susan.get(link)  # the link worked once
+    assert (again.status_code, again.location) == (302, "/reset_password_request")
+    assert flashes(susan.get(again.location)) == ["That reset link is invalid or has expired."]
+    reuse = susan.submit("/login", {}, action=link)
+    assert reuse.location == "/reset_password_request"
+    assert susan.login("susan", "brand-new-pass").location == "/"
+
+
+def test_the_request_page_answers_alike_for_unknown_addresses_and_sends_nothing(
+    app: Flask, browser: Browser
+) -> None:
+    browser.register("susan")
+    request_reset(browser, "nobody@example.com")
+    outbox = Path(app.instance_path) / "mail"
+    assert not outbox.exists()
+
+    request_reset(browser, "susan@example.com")
+    [mail] = outbox.glob("*.eml")  # no MAIL_SERVER: written to the instance folder
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "susan@example.com"
+
+
+def test_the_reset_mail_is_in_the_language_of_whoever_asked(app: Flask) -> None:
+    person = Browser(app.test_client(), language="es")
+    person.register("susan")
+    person.submit("/reset_password_request", {"email": "susan@example.com"})
+    [mail] = (Path(app.instance_path) / "mail").glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "[Microblog] Restablece tu contraseña"
+    body = message.get_body(("plain",))
+    assert body is not None and "Hola, susan:" in body.get_content()
+
+
+def _link_in_outbox(app: Flask) -> str:
+    [mail] = (Path(app.instance_path) / "mail").glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None
+    match = LINK.search(body.get_content())
+    assert match
+    return match.group(1)
+
+
+def _refused(person: Browser, link: str) -> None:
+    for response in (
+        person.get(link),
+        person.submit(
+            "/login", {"password": "brand-new-pass", "password2": "brand-new-pass"}, link
+        ),
+    ):
+        assert (response.status_code, response.location) == (302, "/reset_password_request")
+
+
+def test_a_tampered_link_is_refused(app: Flask, browser: Browser) -> None:
+    browser.register("susan")
+    request_reset(browser, "susan@example.com")
+    link = _link_in_outbox(app)
+    token = link.rsplit("/", 1)[1]
+    payload, stamp, signature = token.split(".")
+    tampered = f"{payload}.{stamp}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    for bad in (f"/reset_password/{tampered}", "/reset_password/nonsense", link + "x"):
+        _refused(browser, bad)
+    # One signed with another key (another site, or a guessed one) is refused too.
+    forged = URLSafeTimedSerializer("not-the-key", salt="password-reset").dumps({"user": "1:x"})
+    _refused(browser, f"/reset_password/{forged}")
+    assert browser.login("susan").location == "/"
+
+
+def test_an_expired_link_is_refused(
+    app: Flask, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser.register("susan")
+    request_reset(browser, "susan@example.com")
+    link = _link_in_outbox(app)
+    assert browser.get(link).status_code == 200
+
+    later = time.time() + RESET_MAX_AGE + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    _refused(browser, link)
+    monkeypatch.undo()
+    assert browser.login("susan").location == "/"
