@@ -123,8 +123,8 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_ENABLED", True)
     config.setdefault("RATELIMIT_KEY_PREFIX", "microblog")
     api_budget = _checked("RATELIMIT_API", config.get("RATELIMIT_API", "600 per minute"))
-    tokens = _checked("RATELIMIT_TOKENS", config.get("RATELIMIT_TOKENS", "10 per minute"))
-    signups = _checked("RATELIMIT_SIGNUPS", config.get("RATELIMIT_SIGNUPS", "20 per hour"))
+    tokens = _checked("RATELIMIT_TOKENS", config.get("RATELIMIT_TOKENS", "30 per minute"))
+    signups = _checked("RATELIMIT_SIGNUPS", config.get("RATELIMIT_SIGNUPS", "100 per hour"))
     storage_uri, storage_options = _storage(app)
 
     limiter = Limiter(

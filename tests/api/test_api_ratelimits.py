@@ -97,8 +97,8 @@ def test_limits_are_on_by_default_and_configured_from_the_environment(
         monkeypatch.delenv(name, raising=False)
     defaults = rate_limits_from_environment()
     assert defaults["RATELIMIT_ENABLED"] is True
-    assert defaults["RATELIMIT_TOKENS"] == "10 per minute"
-    assert defaults["RATELIMIT_SIGNUPS"] == "20 per hour"
+    assert defaults["RATELIMIT_TOKENS"] == "30 per minute"
+    assert defaults["RATELIMIT_SIGNUPS"] == "100 per hour"
     assert defaults["RATELIMIT_API"] == "600 per minute"
 
     monkeypatch.setenv("RATELIMIT_ENABLED", "false")
