@@ -31,7 +31,7 @@ def _milliseconds(value: str) -> float:
 
 
 def parse(report: str) -> Result:
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)$", report, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", report, re.MULTILINE))
     if set(latency) != {"50", "99"}:
         raise ValueError(f"cannot read this wrk report:\n{report}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))  # type: ignore[union-attr]
