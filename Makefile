@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test lint format clean catalogs browser nginx cluster cluster-stop cluster-status
+.PHONY: run test lint format clean catalogs browser bench nginx cluster cluster-stop cluster-status
 
 # `make cluster`: N app servers behind nginx on CLUSTER_PORT (see docs/deployment.md).
 CLUSTER_APPS ?= 2
@@ -74,3 +74,11 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+## bench: seed PostgreSQL, load every endpoint with wrk, compare with the /api/ping ceiling
+## (writes bench/results/<date>.json and .png; `.venv/bin/python -m bench.run --help`)
+bench: $(VENV)/.installed-dev catalogs
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; }
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
