@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,6 +28,13 @@ from tests.support import ApiUser, basic_auth, make_app
 __all__ = ["ApiUser", "basic_auth", "make_app"]
 
 PASSWORD = "correct-horse"
+
+# What a client without a valid bearer token might send instead.
+BAD_CREDENTIALS = [
+    pytest.param({}, id="none"),
+    pytest.param({"Authorization": "Bearer not-a-real-token"}, id="garbage-bearer"),
+    pytest.param(basic_auth("susan", PASSWORD), id="basic-instead-of-bearer"),
+]
 
 USER_FIELDS = {
     "id",

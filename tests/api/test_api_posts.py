@@ -11,10 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.api_helpers import (
+    BAD_CREDENTIALS,
     ApiUser,
     assert_close_to_now,
     assert_json_error,
-    basic_auth,
     parse_timestamp,
 )
 from tests.api.timeline_helpers import ids_of
@@ -51,14 +51,7 @@ PROTECTED = [
 ]
 
 
-@pytest.mark.parametrize(
-    "credentials",
-    [
-        pytest.param({}, id="none"),
-        pytest.param({"Authorization": "Bearer not-a-real-token"}, id="garbage-bearer"),
-        pytest.param(basic_auth("susan", "correct-horse"), id="basic-instead-of-bearer"),
-    ],
-)
+@pytest.mark.parametrize("credentials", BAD_CREDENTIALS)
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_posts_routes_are_401_without_a_valid_bearer_token(
     client: FlaskClient, susan: ApiUser, method: str, path: str, credentials: dict[str, str]

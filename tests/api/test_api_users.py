@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.api_helpers import (
+    BAD_CREDENTIALS,
     USER_FIELDS,
     USER_LINKS,
     ApiUser,
@@ -38,14 +39,7 @@ PROTECTED = [
 ]
 
 
-@pytest.mark.parametrize(
-    "credentials",
-    [
-        pytest.param({}, id="none"),
-        pytest.param({"Authorization": "Bearer not-a-real-token"}, id="garbage-bearer"),
-        pytest.param(basic_auth("susan", "correct-horse"), id="basic-instead-of-bearer"),
-    ],
-)
+@pytest.mark.parametrize("credentials", BAD_CREDENTIALS)
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_protected_routes_are_401_without_a_valid_bearer_token(
     client: FlaskClient,
