@@ -11,6 +11,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from microblog.errors import Invalid
+from microblog.text import storable
 
 USERNAME_MAX = 64
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -53,10 +54,7 @@ def password(value: str) -> str:
 
 
 def about_me(value: str) -> str:
-    if "\x00" in value:
-        # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
-        raise Invalid("about_me", "about_me must not contain NUL characters")
-    value = value.strip()
+    value = storable("about_me", value).strip()
     if len(value) > ABOUT_ME_MAX:
         raise Invalid("about_me", f"about_me must be at most {ABOUT_ME_MAX} characters")
     return value

@@ -11,10 +11,11 @@ from microblog.db import MAX_ID, Db
 from microblog.errors import Invalid, NotFound
 from microblog.messaging.models import MESSAGE_MAX, Message
 from microblog.messaging.notifications import notify
+from microblog.text import storable
 
 
 def clean_body(body: str) -> str:
-    body = body.strip()
+    body = storable("body", body).strip()
     if not body:
         raise Invalid("body", "body must not be empty")
     if len(body) > MESSAGE_MAX:

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from microblog.errors import Invalid
+from microblog.text import storable
 
 MAX_QUERY_LENGTH = 200
 _WORD = re.compile(r"[^\W_]+")
@@ -43,6 +44,7 @@ class Query:
 
 
 def parse(text: str) -> Query:
+    storable("q", text)
     if len(text) > MAX_QUERY_LENGTH:
         raise Invalid("q", f"q must be at most {MAX_QUERY_LENGTH} characters")
     clauses: list[list[Term]] = []

@@ -11,13 +11,14 @@ from microblog.errors import Forbidden, Invalid, NotFound
 from microblog.posts.language import detect_language
 from microblog.posts.models import Post
 from microblog.social.models import Follow
+from microblog.text import storable
 
 BODY_MAX = 280
 
 
 def clean_body(body: str) -> str:
     """The body as stored: trimmed, 1 to 280 characters."""
-    body = body.strip()
+    body = storable("body", body).strip()
     if not body:
         raise Invalid("body", "body must not be empty")
     if len(body) > BODY_MAX:

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, PasswordField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from microblog.accounts import rules
 from microblog.messaging.models import MESSAGE_MAX
 from microblog.posts.services import BODY_MAX
-
-
-def no_nul(_form: FlaskForm, field: Field) -> None:
-    """PostgreSQL text cannot hold NUL: refused here as the API refuses it at its door, where
-    the domain does not already (usernames, addresses and about-me are checked there)."""
-    if isinstance(field.data, str) and "\x00" in field.data:
-        raise ValidationError(_l("Text must not contain NUL characters."))
 
 
 class LoginForm(FlaskForm):
@@ -70,16 +63,12 @@ class EditProfileForm(FlaskForm):
 
 
 class PostForm(FlaskForm):
-    post = TextAreaField(
-        _l("Say something"), validators=[DataRequired(), Length(max=BODY_MAX), no_nul]
-    )
+    post = TextAreaField(_l("Say something"), validators=[DataRequired(), Length(max=BODY_MAX)])
     submit = SubmitField(_l("Post"))
 
 
 class MessageForm(FlaskForm):
-    message = TextAreaField(
-        _l("Message"), validators=[DataRequired(), Length(max=MESSAGE_MAX), no_nul]
-    )
+    message = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=MESSAGE_MAX)])
     submit = SubmitField(_l("Send"))
 
 

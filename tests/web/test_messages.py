@@ -69,7 +69,7 @@ def test_a_message_is_sent_counted_as_unread_and_read_in_the_inbox(
     [
         ("", "This field is required."),
         ("x" * (MESSAGE_MAX + 1), f"Field cannot be longer than {MESSAGE_MAX} characters."),
-        ("a\x00b", "Text must not contain NUL characters."),
+        ("a\x00b", "body must not contain NUL characters"),
     ],
 )
 def test_an_empty_or_too_long_message_is_refused_on_the_form(

@@ -58,7 +58,7 @@ def test_home_has_a_form_that_posts_and_the_feed_of_me_and_whom_i_follow(
         ("", "This field is required."),
         ("   ", "This field is required."),
         ("x" * (BODY_MAX + 1), f"Field cannot be longer than {BODY_MAX} characters."),
-        ("nul \x00 inside", "Text must not contain NUL characters."),
+        ("nul \x00 inside", "body must not contain NUL characters"),
     ],
 )
 def test_an_empty_or_too_long_post_is_refused_on_the_form(
