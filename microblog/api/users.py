@@ -22,10 +22,6 @@ from microblog.social.services import followed_by, followers_of
 bp = Blueprint("users", __name__)
 
 
-def _public(user: User) -> dict[str, Any]:
-    return user_json(user)
-
-
 def _as_seen_by_viewer(user: User) -> dict[str, Any]:
     return user_json(user, with_email=user.id == current_user().id)
 
@@ -50,7 +46,7 @@ def create_user(body: UserCreate) -> Reply:
 @operation(tag="users", query=PageQuery, response=Collection[UserOut], errors=(400,))
 def list_users(query: PageQuery) -> Reply:
     """All users, by id."""
-    return paginate(select(User).order_by(User.id), query, _public)
+    return paginate(select(User).order_by(User.id), query, user_json)
 
 
 @bp.get("/users/<int:user_id>")
@@ -84,7 +80,7 @@ def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
 def list_followers(user_id: int, query: PageQuery) -> Reply:
     """The users following this user, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followers_of(user.id), query, _public)
+    return paginate(followers_of(user.id), query, user_json)
 
 
 @bp.get("/users/<int:user_id>/following")
@@ -92,4 +88,4 @@ def list_followers(user_id: int, query: PageQuery) -> Reply:
 def list_following(user_id: int, query: PageQuery) -> Reply:
     """The users this user follows, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followed_by(user.id), query, _public)
+    return paginate(followed_by(user.id), query, user_json)

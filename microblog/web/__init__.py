@@ -11,13 +11,12 @@ from flask_login import current_user, login_url
 from werkzeug.wrappers import Response
 
 from microblog.accounts.avatars import avatar_url
-from microblog.accounts.models import User
 from microblog.accounts.services import note_activity
-from microblog.db import MAX_ID, utcnow
+from microblog.db import utcnow
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
 from microblog.http_errors import error_response, wants_json
 from microblog.posts.translation import TranslatorSettings
-from microblog.web.session_user import SessionUser
+from microblog.web.session_user import SessionUser, user_of
 
 LANGUAGES = ("en", "es")
 
@@ -59,15 +58,8 @@ def load_user(session_id: str) -> SessionUser | None:
     A signed-in visit counts as activity: `last_seen` moves (at most once per
     LAST_SEEN_RESOLUTION, written at the end of the request), as it does for API clients.
     """
-    from microblog.web.session_user import session_id as id_of
-
-    user_id, _sep, _version = session_id.partition(":")
-    user = (
-        db.session.get(User, int(user_id))
-        if user_id.isdigit() and 0 < int(user_id) <= MAX_ID
-        else None
-    )
-    if user is None or id_of(user) != session_id:
+    user = user_of(session_id)
+    if user is None:
         return None
     now = utcnow()
     if note_activity(user, now, current_app.config["LAST_SEEN_RESOLUTION"]):

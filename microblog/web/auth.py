@@ -20,7 +20,7 @@ from microblog.web.forms import (
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
-from microblog.web.session_user import SessionUser, session_id
+from microblog.web.session_user import SessionUser, session_id, user_of
 
 bp = Blueprint("auth", __name__)
 
@@ -142,8 +142,4 @@ def _user_for_reset(token: str) -> User | None:
         data = _serializer().loads(token, max_age=RESET_MAX_AGE)
     except (SignatureExpired, BadSignature):
         return None
-    user_id, _sep, _version = str(data.get("user", "")).partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or session_id(user) != data["user"]:
-        return None
-    return user
+    return user_of(str(data.get("user", "")))

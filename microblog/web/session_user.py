@@ -10,11 +10,27 @@ from typing import Any
 from flask_login import UserMixin
 
 from microblog.accounts.models import User
+from microblog.db import MAX_ID
+from microblog.extensions import db
 
 
 def session_id(user: User) -> str:
     version = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
     return f"{user.id}:{version}"
+
+
+def user_of(identifier: str) -> User | None:
+    """The user a session id (or a reset link) names, if their password is still the one it
+    was made with."""
+    user_id, _sep, _version = identifier.partition(":")
+    user = (
+        db.session.get(User, int(user_id))
+        if user_id.isdigit() and 0 < int(user_id) <= MAX_ID
+        else None
+    )
+    if user is None or session_id(user) != identifier:
+        return None
+    return user
 
 
 class SessionUser(UserMixin):
