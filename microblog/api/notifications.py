@@ -8,6 +8,7 @@ from flask import Blueprint, url_for
 from sqlalchemy import func, select
 
 from microblog.api.auth import current_user
+from microblog.api.pagination import MAX_PER_PAGE, collection
 from microblog.api.representations import notification_json
 from microblog.api.schemas import Collection, NotificationOut, NotificationsQuery
 from microblog.api.spec import Reply, operation
@@ -17,7 +18,6 @@ from microblog.extensions import db
 from microblog.messaging.notifications import notifications_for
 
 bp = Blueprint("notifications", __name__)
-MAX_PER_PAGE = 100
 
 
 def _since(value: str | None) -> tuple[int | None, datetime | None]:
@@ -63,14 +63,5 @@ def list_notifications(query: NotificationsQuery) -> Reply:
         ),
         "prev": None,
     }
-    data = {
-        "items": [notification_json(row) for row in rows],
-        "_meta": {
-            "page": None,
-            "per_page": size,
-            "total_pages": -(-(total or 0) // size),
-            "total_items": total or 0,
-        },
-        "_links": links,
-    }
-    return Reply(data)
+    items = [notification_json(row) for row in rows]
+    return collection(items, None, size, total or 0, links)

@@ -38,7 +38,7 @@ def paginate(query: Select[T], wanted: PageQuery, show: Callable[[T], dict[str, 
         "next": _url(page=wanted.page + 1, per_page=size) if wanted.page < pages else None,
         "prev": _url(page=wanted.page - 1, per_page=size) if wanted.page > 1 else None,
     }
-    return _collection([show(row) for row in rows], wanted.page, size, total or 0, links)
+    return collection([show(row) for row in rows], wanted.page, size, total or 0, links)
 
 
 def paginate_timeline(
@@ -73,7 +73,7 @@ def paginate_timeline(
         else None,
     }
     page = None if keyset else wanted.page
-    return _collection([show(row) for row in rows], page, size, count, links)
+    return collection([show(row) for row in rows], page, size, count, links)
 
 
 def _has_newer(wanted: TimelineQuery) -> bool:
@@ -81,13 +81,14 @@ def _has_newer(wanted: TimelineQuery) -> bool:
     return wanted.max_id is not None or wanted.min_id is not None or wanted.page > 1
 
 
-def _collection(
+def collection(
     items: list[dict[str, Any]],
     page: int | None,
     size: int,
     total: int,
     links: dict[str, str | None],
 ) -> Reply:
+    """The collection representation, with next/prev also in an RFC 8288 Link header."""
     link_header = ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self" and url
     )
