@@ -8,12 +8,26 @@ import shutil
 import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-# WEB_CONCURRENCY is gunicorn's own convention; default: two workers per core, at least two.
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2)))
+# WEB_CONCURRENCY is gunicorn's own convention; default: one sync worker per core, at least two.
+# Measured with `make bench` on 2 cores (PostgreSQL on the same machine): every worker past
+# one per core costs CPU per request (more processes contending for the caches and the
+# scheduler), so 4 workers serve GET /api/users/<id> at 1,090 req/s and 2 at 1,290, the feed
+# at 334 and 479; gthread workers (2 x 4 threads) did no better and had worse p99s. Writes
+# lose some (a worker waits idle while PostgreSQL flushes a commit): raise it for write-heavy
+# loads. See docs/performance.md.
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 wsgi_app = "microblog:create_app()"
 accesslog = "-"
 timeout = 30
 graceful_timeout = 10
+# Request limits. What gunicorn refuses itself it answers with an HTML page (431, 414), not the
+# API's JSON error, so its limits sit above the app's: a header line up to 32 KiB reaches the
+# app, which answers one over 16 KiB with a JSON 431 naming the header (microblog/http_errors.py).
+# Still bounded: at most 100 fields (the default), so ~3.2 MiB of headers. The request line goes
+# to gunicorn's bounded maximum (8190; only "unlimited" is higher), so a long query string gets
+# the app's JSON 400 naming the parameter.
+limit_request_line = 8190
+limit_request_field_size = 32768
 # The control socket (one path per machine by default) is not used; several servers on one
 # machine would otherwise delete each other's.
 control_socket_disable = True

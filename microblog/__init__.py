@@ -28,11 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["SECRET_KEY"] = settings.secret_key(app.config, app.instance_path)
 
     _init_extensions(app)
 
     from microblog import api, boundary, cli, http_errors, mail, web
-    from microblog.api import ratelimits
+    from microblog.api import cors, ratelimits
     from microblog.ops import healthz, metrics
     from microblog.ops import logging as request_logging
     from microblog.tasks import executors
@@ -46,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     executors.init_app(app)
     http_errors.init_app(app)
     api.init_app(app)
+    cors.init_app(app)
     web.init_app(app)
     # After both doors: it wraps views they registered.
     ratelimits.init_app(app)
@@ -55,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from microblog import db as database
+    from microblog import totals as _totals  # noqa: F401
 
     # Import every model so the metadata (and Alembic) sees all tables.
     from microblog.accounts import models as _accounts  # noqa: F401

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
 from microblog.accounts.services import save_last_seen
 from microblog.db import reset_write_intent, set_write_intent
 from microblog.extensions import db
+from microblog.http_errors import handle_database_unavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,13 +44,18 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def commit(response: Response) -> Response:
-        if response.status_code < 400:
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
             seen = g.pop("seen", None)
             if seen is not None:
                 save_last_seen(db.session, *seen)
             db.session.commit()
-        else:
-            db.session.rollback()
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away before the commit: nothing was stored, and the client
+            # must hear so (503, retry), not the success it was about to get.
+            return handle_database_unavailable(exc)
         return response
 
     @app.teardown_request

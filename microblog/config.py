@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Keys that were ever published with Microblog (the old embedded default, the deployment
+# example's placeholder): anyone could forge sessions and reset links signed with them.
+PUBLISHED_SECRET_KEYS = frozenset({"dev-only-not-secret", "change-me-to-a-long-random-string"})
+# Where a server without SECRET_KEY keeps the key it generated, in its instance folder.
+SECRET_KEY_FILE = "secret_key"
 
 
 def normalize_database_url(url: str) -> str:
@@ -23,7 +36,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     """The configuration of a running server, taken from the process environment."""
     default_db = "sqlite:///" + os.path.join(instance_path, "microblog.db")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        # Unset: see `secret_key` (one generated and kept in the instance folder).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(
             os.environ.get("DATABASE_URL") or default_db
         ),
@@ -41,10 +55,78 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How many reverse proxies (nginx, a load balancer) stand in front and are believed
         # about the client's address and scheme (X-Forwarded-For/-Proto).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or "0"),
+        # Origins (https://app.example.com, comma-separated, or *) whose pages may call the
+        # API from a browser. Unset: none may, and no Access-Control-* header is ever sent.
+        "CORS_ORIGINS": [origin.strip() for origin in os.environ["CORS_ORIGINS"].split(",")]
+        if (os.environ.get("CORS_ORIGINS") or "").strip()
+        else [],
         **mail_from_environment(),
         **translator_from_environment(),
         **rate_limits_from_environment(),
     }
+
+
+def secret_key(config: Mapping[str, Any], instance_path: str) -> str:
+    """The key that signs sessions, remember-me cookies and password-reset links.
+
+    - SECRET_KEY given: used as it is, unless it is one that Microblog ever published (anyone
+      could forge a session with it), which only a test or debug app may use.
+    - Not given, in a test app: a random key for this process (nothing to keep).
+    - Not given otherwise (`make run` on a newcomer's machine): the key kept in
+      `<instance>/secret_key`, generated on first start (mode 0600). Every worker of the
+      server reads the same file, so they accept each other's cookies and a restart keeps
+      everyone signed in. Servers on other machines cannot share it: set SECRET_KEY there.
+    """
+    relaxed = bool(config.get("TESTING") or config.get("DEBUG"))
+    given = config.get("SECRET_KEY")
+    if given:
+        key = given.decode() if isinstance(given, bytes) else str(given)
+        if key in PUBLISHED_SECRET_KEYS and not relaxed:
+            raise RuntimeError(
+                f"SECRET_KEY is {key!r}, a published example: anyone could forge sessions with "
+                "it. Set SECRET_KEY to a long random string (python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'), or unset it to have one generated."
+            )
+        return key
+    if config.get("TESTING"):
+        return _process_key()
+    return _instance_key(Path(instance_path) / SECRET_KEY_FILE)
+
+
+@functools.cache
+def _process_key() -> str:
+    # One per process, not per app: a test's second app (another server) accepts the first
+    # one's cookies, as servers sharing SECRET_KEY do.
+    return secrets.token_hex(32)
+
+
+def _instance_key(path: Path) -> str:
+    """The key in `path`, made there first if there is none.
+
+    Written to a temporary file and linked into place, so several workers starting at once
+    agree on one key and none reads a half-written file.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker was first: use its key
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to have a new key generated")
+    log.warning(
+        "SECRET_KEY is not set: signing with the key kept in %s. Servers of one deployment "
+        "must all sign with the same key: set SECRET_KEY on each.",
+        path,
+    )
+    return key
 
 
 def rate_limits_from_environment() -> dict[str, Any]:

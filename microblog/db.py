@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import DateTime, Engine, MetaData, Select, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -63,11 +65,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# Whether the transaction about to begin will write. On SQLite a writer must take the write
-# lock when it begins (BEGIN IMMEDIATE): a deferred transaction that read first and then writes
-# fails at once with "database is locked" if another writer committed in between, whatever the
-# busy timeout. Readers keep plain BEGIN so they never queue behind writers.
-_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+# Whether the transaction about to begin will write: True or False where the request boundary
+# (or a job, or a command) has said so, None where nobody has.
+#
+# On SQLite a writer must take the write lock when it begins (BEGIN IMMEDIATE): a deferred
+# transaction that read first and then writes fails at once with "database is locked" if
+# another writer committed in between, whatever the busy timeout. Readers keep plain BEGIN so
+# they never queue behind writers.
+#
+# On PostgreSQL a request declared a reader runs its statements in autocommit
+# (`ReadAwareSession`): no BEGIN and no COMMIT, two round trips of the four or five a typical
+# API read makes. A reader gives up only a snapshot shared by its statements (a page and its
+# total may disagree by a concurrent write); what it writes anyway, the `last_seen` stamp, is
+# one statement.
+_write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
 
 
 @contextlib.contextmanager
@@ -86,6 +97,53 @@ def set_write_intent(enabled: bool) -> Any:
 
 def reset_write_intent(token: Any) -> None:
     _write_intent.reset(token)
+
+
+class ReadAwareSession(FlaskSession):
+    """The request's session: autocommit for a declared reader on PostgreSQL (see above)."""
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        chosen = super().get_bind(mapper, clause, bind, **kwargs)
+        if (
+            _write_intent.get() is False
+            and isinstance(chosen, Engine)
+            and chosen.dialect.name == "postgresql"
+        ):
+            return _autocommitting(chosen)
+        return chosen
+
+
+def autocommits(session: Db) -> bool:
+    """Whether each statement of `session` is its own transaction (a reader's, on PostgreSQL):
+    there is then no transaction to hold a savepoint."""
+    options = session.connection().get_execution_options()
+    return bool(options.get("isolation_level") == "AUTOCOMMIT")
+
+
+@functools.lru_cache(maxsize=16)
+def _autocommitting(engine: Engine) -> Engine:
+    """The same engine and pool, its connections in autocommit while checked out."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def newest_rows(session: Db, query: Select[Any], page: Select[Any], id_column: Any) -> list[Any]:
+    """The rows of `query` whose ids `page` selects (`query` narrowed to one page: a keyset
+    condition, a limit), newest first.
+
+    In two steps, one statement: first the page's ids, from `query`'s conditions alone (an
+    index holding the id and what the conditions read, such as posts' (id, user_id), answers
+    that without visiting the table for the rows it skips); then the rows of those ids, with
+    what `query` loads alongside them (authors, ...). Both doors page their timelines so.
+    """
+    ids = page.with_only_columns(id_column)
+    newest = query.where(id_column.in_(ids)).order_by(None).order_by(id_column.desc())
+    return list(session.scalars(newest).unique())
 
 
 def configure_engine(engine: Engine) -> None:

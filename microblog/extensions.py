@@ -5,6 +5,7 @@ from typing import cast
 from flask import current_app
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -14,9 +15,9 @@ from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from werkzeug.local import LocalProxy
 
-from microblog.db import Base
+from microblog.db import Base, ReadAwareSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReadAwareSession})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 mail = Mail()
 babel = Babel()
@@ -24,6 +25,8 @@ bootstrap = Bootstrap5()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 talisman = Talisman()
+# Bound only when CORS_ORIGINS names sites (see microblog.api.cors).
+cors = CORS()
 
 # Where an application keeps its Limiter (built by microblog.api.ratelimits.init_app).
 LIMITER = "microblog.limiter"

@@ -13,6 +13,7 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy import func, insert, select, update
 
+from microblog import totals
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password
 from microblog.db import Db, utcnow
@@ -63,6 +64,7 @@ def fake_users(session: Db, count: int, seed: int, progress: Progress) -> None:
             number += 1
         session.execute(insert(User), rows)
         progress(size)
+    totals.recount(session, totals.USERS, session.scalar(select(func.count(User.id))) or 0)
 
 
 def fake_posts(session: Db, count: int, seed: int, progress: Progress) -> None:
@@ -95,6 +97,7 @@ def fake_posts(session: Db, count: int, seed: int, progress: Progress) -> None:
         session.execute(insert(Post), rows)
         progress(size)
     _recount_posts(session)
+    totals.recount(session, totals.POSTS, session.scalar(select(func.count(Post.id))) or 0)
 
 
 def fake_follows(session: Db, per_user: int, seed: int, progress: Progress) -> None:

@@ -7,14 +7,33 @@ HTML, as curl and HTTPie do) get `{"error", "message"}`; browsers get a page.
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+)
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import IntegerConverter
 
+from microblog.db import MAX_ID
 from microblog.extensions import db
 
 log = logging.getLogger(__name__)
+
+# The longest header line ("Name: value" and its CRLF) the app reads, twice gunicorn's default.
+# gunicorn refuses what is over its own limit itself, with an HTML page that no client can parse
+# as our JSON error; so gunicorn.conf.py sets its limit above this one (32 KiB), and the refusal
+# of a line between the two is ours, in JSON, naming the header.
+MAX_HEADER_LINE = 16384
+# Seconds a client should wait before retrying when the database is away (a restart takes ~1).
+DATABASE_RETRY_AFTER = 1
 
 
 def is_api_request() -> bool:
@@ -46,11 +65,16 @@ def error_response(status: int, message: str, reason: str | None = None) -> Resp
 
 def handle_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
-    response = error_response(status, exc.description or exc.name, exc.name)
+    message = exc.description or exc.name
+    limit = request.max_content_length
+    too_long = limit is not None and (request.content_length or 0) > limit
+    if isinstance(exc, RequestEntityTooLarge) and too_long:
+        # Werkzeug's words ("the data value transmitted exceeds the capacity limit") say neither
+        # what nor how much.
+        message = f"the request body is larger than {limit} bytes"
+    response = error_response(status, message, exc.name)
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
-    for name, value in getattr(exc, "extra_headers", {}).items():
-        response.headers[name] = value
     return response
 
 
@@ -60,9 +84,51 @@ def handle_unexpected(exc: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
+def handle_database_unavailable(exc: OperationalError | InterfaceError) -> Response:
+    """503 with Retry-After for a database that cannot be reached or went away mid-request (a
+    restart, a failover, SQLite busy past its timeout): the client's mistake it is not, and a
+    retry (with its Idempotency-Key, for a write) will do. The pool has already dropped the
+    broken connections, and checks the others before use."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    db.session.rollback()
+    response = error_response(
+        503, "the database is unavailable for a moment; please retry", "Service Unavailable"
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+def refuse_oversized_headers() -> None:
+    """431, naming the first header whose line is over `MAX_HEADER_LINE` bytes."""
+    for name, value in request.headers.items():
+        size = len(name) + len(value) + 4  # ": " and CRLF; WSGI strings hold one char a byte
+        if size > MAX_HEADER_LINE:
+            raise RequestHeaderFieldsTooLarge(
+                f"the {name} header is too large: {size} bytes, at most {MAX_HEADER_LINE}"
+            )
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>`, reading any string of digits. Werkzeug's refuses one longer than Python's
+    int() reads (4300 digits), and a route refused by its converter becomes a 405 listing the
+    methods of the route's other rules (PUT /api/users/<5000 digits>: "Allow: GET"). Read here,
+    such an id is one past the database's range, names no row, and its view answers 404."""
+
+    def to_python(self, value: str) -> Any:
+        limit = sys.get_int_max_str_digits()
+        if limit and len(value) > limit:
+            return MAX_ID + 1
+        return super().to_python(value)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds a rule: a rule takes its converter when it is added.
+    app.url_map.converters["int"] = IdConverter
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
+    app.before_request(refuse_oversized_headers)
 
     @app.after_request
     def api_responses_are_json(response: Response) -> Response:

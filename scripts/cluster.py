@@ -55,6 +55,13 @@ STOP_TIMEOUT = 20.0
 # How each process is asked to stop: gunicorn and RQ finish what they are doing on SIGTERM;
 # nginx does on SIGQUIT. Whatever is left of the process group after STOP_TIMEOUT is killed.
 STOP_SIGNALS = {"nginx": signal.SIGQUIT}
+# Failures (refused or broken connections, timeouts) within 10 s before nginx leaves an app
+# server out for 10 s. nginx's default, 1, lets one crashed gunicorn worker take a healthy
+# server out of the round; a second failure on the other server within those 10 s then leaves
+# no server at all ("no live upstreams": every request a 503 until the 10 s are up). A server
+# that is really down refuses connections, and nginx passes the request on to the next server
+# (even a POST, which was not sent), so counting three costs clients nothing.
+MAX_FAILS = 3
 
 NGINX_CONF = """\
 # Written by scripts/cluster for the cluster in @RUN@ (rewritten on each start).
@@ -351,9 +358,15 @@ def find_nginx() -> str:
     return found
 
 
-def render_site(listen: str, servers: Iterable[str]) -> str:
-    """deploy/nginx/microblog.conf.template with its placeholders filled in."""
-    lines = "\n    ".join(f"server {server};" for server in servers)
+def render_site(listen: str, servers: Iterable[str], max_conns: int = 0) -> str:
+    """deploy/nginx/microblog.conf.template with its placeholders filled in.
+
+    `max_conns` (0: no limit) caps the requests nginx has in flight to each app server: past
+    it, on every server, a request is refused at once (a JSON 503 for the API) instead of
+    waiting in gunicorn's listen queue until the client gives up. Every server is left out
+    only after MAX_FAILS failures within 10 s."""
+    options = f" max_fails={MAX_FAILS}" + (f" max_conns={max_conns}" if max_conns > 0 else "")
+    lines = "\n    ".join(f"server {server}{options};" for server in servers)
     text = TEMPLATE.read_text()
     for placeholder, value in (("MICROBLOG_LISTEN", listen), ("MICROBLOG_SERVERS", lines)):
         text = text.replace("${" + placeholder + "}", value)
@@ -369,11 +382,13 @@ def _nginx_user(run_dir: Path) -> str:
     return f"user {pwd.getpwuid(info.st_uid).pw_name} {grp.getgrgid(info.st_gid).gr_name};"
 
 
-def write_nginx_config(run_dir: Path, port: int, app_ports: list[int]) -> Path:
+def write_nginx_config(run_dir: Path, port: int, app_ports: list[int], max_conns: int = 0) -> Path:
     nginx_dir = run_dir / "nginx"
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    site = render_site(f"{HOST}:{port}", (f"{HOST}:{app_port}" for app_port in app_ports))
+    site = render_site(
+        f"{HOST}:{port}", (f"{HOST}:{app_port}" for app_port in app_ports), max_conns
+    )
     (nginx_dir / "microblog.conf").write_text(site)
     main = NGINX_CONF.replace("@RUN@", str(run_dir)).replace("@USER@", _nginx_user(run_dir))
     conf = run_dir / "nginx.conf"
@@ -499,7 +514,8 @@ def start(args: argparse.Namespace) -> None:
             _wait_until_serving(app["name"], process, run_dir / f"{app['name']}.log", app["port"])
         _wait_until_working(worker, run_dir / "worker.log", redis_url)
 
-        conf = write_nginx_config(run_dir, args.port, app_ports)
+        max_conns = args.max_conns if args.max_conns >= 0 else 4 * args.web_concurrency
+        conf = write_nginx_config(run_dir, args.port, app_ports, max_conns)
         nginx_argv = [nginx, "-p", str(run_dir / "nginx"), "-c", str(conf)]
         nginx_argv += ["-e", str(run_dir / "nginx-error.log")]
         checked = subprocess.run(
@@ -638,6 +654,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=int(env("WEB_CONCURRENCY") or 2),
         help="gunicorn workers per app server (env WEB_CONCURRENCY; default 2)",
+    )
+    starting.add_argument(
+        "--max-conns",
+        type=int,
+        default=int(env("CLUSTER_MAX_CONNS") or -1),
+        help="requests in flight per app server past which nginx answers 503 at once "
+        "(env CLUSTER_MAX_CONNS; default 4 per gunicorn worker; 0: no limit)",
     )
     commands.add_parser("stop", parents=[common], help="stop what `start` started")
     commands.add_parser("status", parents=[common], help="what is running")

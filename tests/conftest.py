@@ -35,6 +35,7 @@ TABLES = (
     "posts",
     "follows",
     "users",
+    "totals",
 )
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 

@@ -90,6 +90,13 @@ def chromium_or_skip() -> None:
         required_or_skip(f"no Chromium at {CHROMIUM} (make browser, or apt-get install chromium)")
 
 
+def wait_for_jobs(app: Flask) -> None:
+    """Wait for the jobs the app's threads have been given so far (they take more)."""
+    executor = executor_of(app)
+    if isinstance(executor, ThreadExecutor):
+        executor.wait()
+
+
 def stop_jobs(app: Flask) -> None:
     """Wait for the app's job threads to finish (RQ jobs run elsewhere: nothing to wait for)."""
     executor = executor_of(app)

@@ -1,5 +1,7 @@
 """Configuration read from the environment."""
 
+import re
+
 import pytest
 
 from microblog import create_app
@@ -42,3 +44,52 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path) ->
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         db.engine.dispose()
+
+
+# --- the secret key ------------------------------------------------------------------------
+
+
+def test_without_secret_key_a_server_generates_one_and_keeps_it_private(tmp_path) -> None:
+    from microblog.config import SECRET_KEY_FILE, secret_key
+
+    key = secret_key({}, str(tmp_path))
+
+    kept = tmp_path / SECRET_KEY_FILE
+    assert kept.read_text().strip() == key
+    assert re.fullmatch(r"[0-9a-f]{64}", key)  # 256 random bits
+    assert kept.stat().st_mode & 0o777 == 0o600
+    # Every worker of the server, and the server after a restart, signs with the same key.
+    assert secret_key({}, str(tmp_path)) == key
+    assert [path.name for path in tmp_path.iterdir()] == [SECRET_KEY_FILE]
+
+
+def test_a_secret_key_from_the_environment_is_used_as_it_is(monkeypatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-string-from-the-operator")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "a-long-random-string-from-the-operator"
+
+
+@pytest.mark.parametrize("published", ["dev-only-not-secret", "change-me-to-a-long-random-string"])
+def test_a_published_secret_key_stops_the_server_at_start(monkeypatch, published: str) -> None:
+    monkeypatch.setenv("SECRET_KEY", published)
+    with pytest.raises(RuntimeError, match=r"SECRET_KEY .* published"):
+        create_app()
+
+
+def test_a_test_app_without_a_key_gets_a_random_one_shared_by_the_process(tmp_path) -> None:
+    from microblog.config import PUBLISHED_SECRET_KEYS, secret_key
+
+    first = secret_key({"TESTING": True}, str(tmp_path))
+    assert first not in PUBLISHED_SECRET_KEYS and len(first) == 64
+    assert secret_key({"TESTING": True}, str(tmp_path / "other")) == first
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_the_default_server_does_not_sign_with_a_published_key(monkeypatch) -> None:
+    from microblog.config import PUBLISHED_SECRET_KEYS
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app()
+    assert app.config["SECRET_KEY"] not in PUBLISHED_SECRET_KEYS
+    assert len(app.config["SECRET_KEY"]) >= 64
+    assert app.config["DEBUG"] is False

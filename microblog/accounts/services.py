@@ -12,10 +12,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from microblog import totals
 from microblog.accounts import rules
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
-from microblog.db import MAX_ID, Db
+from microblog.db import MAX_ID, Db, autocommits
 from microblog.errors import Invalid, NotFound
 
 TAKEN_MESSAGES = {
@@ -55,8 +56,10 @@ def find_by_login(session: Db, login: str) -> User | None:
 
 
 def find_by_email(session: Db, address: str) -> User | None:
-    address = address.strip().lower()
-    if "\x00" in address:
+    """The user with this address, normalized as stored (`rules.email`: case, Unicode NFC)."""
+    try:
+        address = rules.email(address.strip())
+    except Invalid:
         return None
     return session.scalar(select(User).where(User.email == address))
 
@@ -73,6 +76,7 @@ def register_user(
     _ensure_available(session, username=username, email=email)
     user = User(username=username, email=email, password_hash=password_hash, about_me=about_me)
     _flush_claiming_names(session, user)
+    totals.count_in(session, totals.USERS, 1, user.id)
     return user
 
 
@@ -139,9 +143,13 @@ def note_activity(user: User, now: datetime, resolution: timedelta) -> bool:
 def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
     """Best effort: if the write cannot be had at once (SQLite busy with another writer), the
     next request tries again rather than this one failing."""
+    stamp = update(User).where(User.id == user_id).values(last_seen=now)
     try:
+        if autocommits(session):
+            session.execute(stamp)
+            return
         with session.begin_nested():
-            session.execute(update(User).where(User.id == user_id).values(last_seen=now))
+            session.execute(stamp)
     except OperationalError:
         pass
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from collections.abc import Callable
+
+from flask import current_app, g, request
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 from werkzeug.wrappers import Response
 
@@ -18,10 +20,17 @@ basic_auth = HTTPBasicAuth()
 token_auth = HTTPTokenAuth(scheme="Bearer")
 
 
+BASIC_REQUIRED = "a username and password are required (HTTP Basic)"
+BEARER_REQUIRED = "a bearer token is required (Authorization: Bearer <token>)"
+
+
 @basic_auth.verify_password
 def verify_password(username: str, password: str) -> User | None:
-    if not username or not password:
-        g.auth_failure = "a username and password are required (HTTP Basic)"
+    # Flask-HTTPAuth decodes credentials after any scheme: `Bearer <base64 of user:password>`
+    # must not be taken for Basic.
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    if scheme.lower() != "basic" or not username or not password:
+        g.auth_failure = BASIC_REQUIRED
         return None
     user = authenticate(db.session, username, password)
     if user is None:
@@ -33,7 +42,7 @@ def verify_password(username: str, password: str) -> User | None:
 @token_auth.verify_token
 def verify_token(plaintext: str) -> User | None:
     if not plaintext:
-        g.auth_failure = "a bearer token is required (Authorization: Bearer <token>)"
+        g.auth_failure = BEARER_REQUIRED
         return None
     now = utcnow()
     try:
@@ -59,12 +68,18 @@ def current_user() -> User:
     return user
 
 
-def auth_error(status: int) -> Response:
-    message = g.pop("auth_failure", "authentication is required")
-    return error_response(status, message)
+def _auth_error(default: str) -> Callable[[int], Response]:
+    """The 401 answer; `default` when the check never ran (Flask-HTTPAuth calls
+    `verify_token` only when a token follows the scheme, so a bare `Bearer`, another scheme
+    or no header at all reach here with nothing said)."""
+
+    def answer(status: int) -> Response:
+        return error_response(status, g.pop("auth_failure", default))
+
+    return answer
 
 
 # Registered on each separately: stacked, the outer wrapper would keep the inner one's
 # WWW-Authenticate, and /api/tokens would challenge for Bearer instead of Basic.
-basic_auth.error_handler(auth_error)
-token_auth.error_handler(auth_error)
+basic_auth.error_handler(_auth_error(BASIC_REQUIRED))
+token_auth.error_handler(_auth_error(BEARER_REQUIRED))

@@ -22,6 +22,19 @@ def handle_domain_error(exc: DomainError) -> Response:
     return error_response(status, exc.message)
 
 
+# Pydantic's names for JSON types, as a client author would say them.
+JSON_TYPES = {
+    "int": "an integer",
+    "float": "a number",
+    "string": "a string",
+    "str": "a string",
+    "bool": "a boolean",
+    "dict": "an object",
+    "model": "an object",
+    "list": "an array",
+}
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """One sentence naming the first field that is wrong, in words a client author can act on."""
     error = exc.errors()[0]
@@ -31,7 +44,7 @@ def describe_validation_error(exc: ValidationError) -> str:
         return f"{field} is required"
     if kind.endswith("_type") or kind.endswith("_parsing"):
         expected = kind.removesuffix("_type").removesuffix("_parsing")
-        return f"{field} must be a {expected}"
+        return f"{field} must be {JSON_TYPES.get(expected, f'a {expected}')}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{field}: {message}"
 

@@ -60,6 +60,14 @@ def replay_or_run(user_id: int, run: Callable[[], Response]) -> Response:
     return response
 
 
+def _find(user_id: int, key: str) -> IdempotentRequest | None:
+    return db.session.scalar(
+        select(IdempotentRequest).where(
+            IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
+        )
+    )
+
+
 def _claim(user_id: int, key: str) -> IdempotentRequest:
     """This request's claim on the key, or the earlier request's record if it has one."""
     route = f"{request.method} {request.path}"
@@ -67,18 +75,15 @@ def _claim(user_id: int, key: str) -> IdempotentRequest:
         b"\n".join([route.encode(), request.get_data(cache=True)])
     ).hexdigest()
     session = db.session
+    # Every record of this user past its lifetime goes, not only this key's: clients send a
+    # new key with each request, so the table then holds at most a day of each user's keys.
     session.execute(
         delete(IdempotentRequest).where(
             IdempotentRequest.user_id == user_id,
-            IdempotentRequest.key == key,
             IdempotentRequest.created_at < utcnow() - LIFETIME,
         )
     )
-    existing = session.scalar(
-        select(IdempotentRequest).where(
-            IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
-        )
-    )
+    existing = _find(user_id, key)
     if existing is None:
         claim = IdempotentRequest(user_id=user_id, key=key, route=route, fingerprint=fingerprint)
         try:
@@ -87,11 +92,7 @@ def _claim(user_id: int, key: str) -> IdempotentRequest:
             return claim
         except IntegrityError:
             # Another request with this key committed first: answer what it answered.
-            existing = session.scalar(
-                select(IdempotentRequest).where(
-                    IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
-                )
-            )
+            existing = _find(user_id, key)
             assert existing is not None
     if existing.route != route:
         raise UnprocessableEntity(

@@ -9,7 +9,7 @@ from flask import Blueprint
 from microblog.api.auth import current_user
 from microblog.api.representations import user_json
 from microblog.api.schemas import UserOut
-from microblog.api.spec import operation
+from microblog.api.spec import RESPONSE_ID, Link, operation
 from microblog.errors import NotFound
 from microblog.extensions import db
 from microblog.messaging.services import unread_count
@@ -19,7 +19,15 @@ bp = Blueprint("me", __name__)
 
 
 @bp.get("/me")
-@operation(tag="me", response=UserOut)
+@operation(
+    tag="me",
+    response=UserOut,
+    links=(
+        Link("EditMe", "api.users.edit_user", {"user_id": RESPONSE_ID}),
+        Link("ListMyPosts", "api.posts.user_posts", {"user_id": RESPONSE_ID}),
+        Link("ListMyFollowers", "api.users.list_followers", {"user_id": RESPONSE_ID}),
+    ),
+)
 def get_me() -> dict[str, Any]:
     """Yourself, with your email address and the number of unread messages."""
     me = current_user()
@@ -27,14 +35,29 @@ def get_me() -> dict[str, Any]:
 
 
 @bp.post("/me/following/<int:user_id>")
-@operation(tag="me", errors=(400, 404, 409))
+@operation(
+    tag="me",
+    errors=(400, 404, 409),
+    links=(
+        Link("ListFollowers", "api.users.list_followers", {"user_id": "$request.path.user_id"}),
+        Link("CheckFollowing", "api.me.check_following", {"user_id": "$request.path.user_id"}),
+        Link("Unfollow", "api.me.unfollow_user", {"user_id": "$request.path.user_id"}),
+    ),
+)
 def follow_user(user_id: int) -> None:
     """Follow a user: 409 if you already do, 400 for yourself."""
     follow(db.session, current_user(), user_id)
 
 
 @bp.delete("/me/following/<int:user_id>")
-@operation(tag="me", errors=(404, 409))
+@operation(
+    tag="me",
+    errors=(404, 409),
+    links=(
+        Link("CheckFollowing", "api.me.check_following", {"user_id": "$request.path.user_id"}),
+        Link("Follow", "api.me.follow_user", {"user_id": "$request.path.user_id"}),
+    ),
+)
 def unfollow_user(user_id: int) -> None:
     """Stop following a user: 409 if you do not follow them."""
     unfollow(db.session, current_user(), user_id)

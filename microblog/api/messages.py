@@ -11,7 +11,7 @@ from microblog.api.auth import current_user
 from microblog.api.pagination import paginate_timeline
 from microblog.api.representations import message_json, message_url
 from microblog.api.schemas import Collection, MessageBody, MessageOut, TimelineQuery
-from microblog.api.spec import Reply, operation
+from microblog.api.spec import RESPONSE_ID, Link, Reply, operation
 from microblog.boundary import writes_on_read
 from microblog.extensions import db
 from microblog.messaging import services
@@ -44,6 +44,10 @@ def _mailbox(
     errors=(400, 422),
     headers=("Location",),
     idempotent=True,
+    links=(
+        Link("GetMessage", "api.messages.get_message", {"message_id": RESPONSE_ID}),
+        Link("GetRecipient", "api.users.get_one_user", {"user_id": "$response.body#/recipient/id"}),
+    ),
 )
 def send_message(body: MessageBody) -> Reply:
     """Send a private message.

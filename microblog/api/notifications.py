@@ -8,12 +8,11 @@ from flask import Blueprint, url_for
 from sqlalchemy import func, select
 
 from microblog.api.auth import current_user
-from microblog.api.pagination import MAX_PER_PAGE, collection
+from microblog.api.pagination import collection, per_page
 from microblog.api.representations import notification_json
 from microblog.api.schemas import Collection, NotificationOut, NotificationsQuery
 from microblog.api.spec import Reply, operation
 from microblog.db import MAX_ID
-from microblog.errors import Invalid
 from microblog.extensions import db
 from microblog.messaging.notifications import notifications_for
 
@@ -21,15 +20,12 @@ bp = Blueprint("notifications", __name__)
 
 
 def _since(value: str | None) -> tuple[int | None, datetime | None]:
-    """`since` as an id or a time."""
+    """`since` as an id or a time (NotificationsQuery has checked it is one of them)."""
     if value is None:
         return None, None
     if value.isascii() and value.isdigit():
         return min(int(value[:12]), MAX_ID), None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise Invalid("since", "since must be a notification id or an ISO 8601 time") from None
+    moment = datetime.fromisoformat(value)
     return None, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -48,7 +44,7 @@ def list_notifications(query: NotificationsQuery) -> Reply:
     the last notification you saw (`_links.next` does that for you).
     """
     since_id, since_time = _since(query.since)
-    size = min(query.per_page, MAX_PER_PAGE)
+    size = per_page(query)
     wanted = notifications_for(current_user().id, since_id=since_id, since_time=since_time)
     total = db.session.scalar(select(func.count()).select_from(wanted.order_by(None).subquery()))
     rows = db.session.scalars(wanted.limit(size)).all()

@@ -23,8 +23,9 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Rule
 
+from microblog.api.ratelimits import LIMIT_HEADERS
 from microblog.api.schemas import Collection, ErrorOut
-from microblog.api.spec import Operation
+from microblog.api.spec import Link, Operation
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -70,6 +71,12 @@ resource changed since you read it.
 characters, unique per request you mean). A retry with the same key within 24 hours answers the
 first response again, with `Idempotent-Replayed: true`, and creates nothing; the same key on
 another route answers `422`. A request that failed may be retried with the same key.
+
+## Links
+
+Answers that create or change something carry OpenAPI `links` to what you can do next with
+them: a new user's id leads to reading, following and messaging them; a new post's to reading,
+editing and deleting it; a started task's to polling it.
 
 ## Rate limits
 
@@ -125,7 +132,6 @@ HEADERS = {
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": _COUNT},
 }
 # Sent with every answer while rate limits are on (see "Rate limits" above).
-RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 HEADER_PARAMETERS = {
     "IfNoneMatch": {
         "name": "If-None-Match",
@@ -178,6 +184,8 @@ _RULE_VARIABLE = re.compile(
     r"<(?:(?P<converter>[a-zA-Z_]\w*)(?:\((?P<args>.*?)\))?:)?(?P<name>[a-zA-Z_]\w*)>"
 )
 _GENERIC_NAME = re.compile(r"^(?P<origin>\w+)\[(?P<args>.+)\]$")
+# Besides `$response.body#/<pointer>`, links may use a path parameter of the request.
+_REQUEST_PATH = re.compile(r"^\$request\.path\.(?P<name>[a-zA-Z_]\w*)$")
 # JSON Schema spellings of the constraints Pydantic leaves in its own words when a validator
 # stands between them and the type (as `PositiveInt`'s digits-only check does).
 _CONSTRAINT_KEYWORDS = {
@@ -247,10 +255,13 @@ def build_document(app: Flask) -> dict[str, Any]:
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, str] = {}
+    routes = list(_api_routes(app))
+    # Links name their target by operationId, which is the endpoint.
+    by_id = {route.endpoint: route for route in routes}
     # In the order the routes were registered: tags and paths appear as the API is laid out.
-    for route in _api_routes(app):
+    for route in routes:
         tags.setdefault(route.operation.tag, route.module_doc)
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas, by_id)
     for path, item in paths.items():
         paths[path] = dict(sorted(item.items(), key=_method_order))
     return {
@@ -328,7 +339,7 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
     return parameters
 
 
-def _operation(route: _Route, schemas: _Schemas) -> dict[str, Any]:
+def _operation(route: _Route, schemas: _Schemas, by_id: dict[str, _Route]) -> dict[str, Any]:
     op = route.operation
     is_get = route.method == "GET"
     parameters = _path_parameters(route.rule.rule)
@@ -357,7 +368,76 @@ def _operation(route: _Route, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": schemas.add(op.body, "validation")}},
         }
     document["responses"] = _responses(route, schemas)
+    if op.links:
+        success = document["responses"][str(op.status)]
+        success["links"] = {link.name: _link(route, link, by_id) for link in op.links}
     return document
+
+
+def _link(source: _Route, link: Link, by_id: dict[str, _Route]) -> dict[str, Any]:
+    """An OpenAPI Link object, once its target and every name in it are known to exist: a
+    link that points nowhere would send clients (and the stateful tests) astray silently."""
+    where = f"{source.endpoint}'s link {link.name!r}"
+    target = by_id.get(link.operation_id)
+    if target is None:
+        raise DocumentError(f"{where} targets {link.operation_id!r}, which is no operation")
+    accepted = set(target.rule.arguments) | _field_names(target.operation.query)
+    unknown = set(link.parameters) - accepted
+    if unknown:
+        raise DocumentError(f"{where}: {link.operation_id} has no parameter {sorted(unknown)}")
+    unknown = set(link.body) - _field_names(target.operation.body)
+    if unknown:
+        raise DocumentError(f"{where}: {link.operation_id} has no body field {sorted(unknown)}")
+    for expression in (*link.parameters.values(), *link.body.values()):
+        _check_expression(source, expression, where)
+    document: dict[str, Any] = {"operationId": link.operation_id}
+    if link.parameters:
+        document["parameters"] = dict(link.parameters)
+    if link.body:
+        document["requestBody"] = dict(link.body)
+    if link.description:
+        document["description"] = link.description
+    return document
+
+
+def _check_expression(source: _Route, expression: str, where: str) -> None:
+    if expression.startswith("$response.body#/"):
+        pointer = expression.removeprefix("$response.body#/").split("/")
+        response = source.operation.response
+        if response is None or not _has_pointer(TypeAdapter(response).json_schema(), pointer):
+            raise DocumentError(f"{where}: the answer has nothing at {expression!r}")
+        return
+    path = _REQUEST_PATH.match(expression)
+    if path is not None:
+        if path["name"] not in source.rule.arguments:
+            raise DocumentError(f"{where}: the request has no path parameter {path['name']!r}")
+        return
+    raise DocumentError(f"{where}: {expression!r} is not a runtime expression known here")
+
+
+def _has_pointer(schema: dict[str, Any], pointer: list[str]) -> bool:
+    """Whether an object this JSON Schema allows can have a value at `pointer` (a path of
+    property names, through `$ref`s and the branches of `anyOf`)."""
+    definitions = schema.get("$defs", {})
+
+    def holds(node: dict[str, Any], path: list[str]) -> bool:
+        if "$ref" in node:
+            node = definitions.get(node["$ref"].rsplit("/", 1)[-1], {})
+        if not path:
+            return True
+        if any(holds(branch, path) for branch in node.get("anyOf", ())):
+            return True
+        child = node.get("properties", {}).get(path[0])
+        return child is not None and holds(child, path[1:])
+
+    return holds(schema, pointer)
+
+
+def _field_names(model: type[BaseModel] | None) -> set[str]:
+    """The names a model's fields go by in JSON."""
+    if model is None:
+        return set()
+    return {field.alias or name for name, field in model.model_fields.items()}
 
 
 def _query_parameters(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
@@ -420,7 +500,7 @@ def _responses(route: _Route, schemas: _Schemas) -> dict[str, Any]:
         headers["Cache-Control"] = {"$ref": "#/components/headers/Cache-Control"}
     if op.idempotent:
         headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
-    for name in RATE_LIMIT_HEADERS:
+    for name in LIMIT_HEADERS:
         headers[name] = {"$ref": f"#/components/headers/{name}"}
     if headers:
         success["headers"] = headers
@@ -492,7 +572,7 @@ def _error_responses() -> dict[str, Any]:
         if status == 429:
             response["headers"] = {
                 name: {"$ref": f"#/components/headers/{name}"}
-                for name in ("Retry-After", *RATE_LIMIT_HEADERS)
+                for name in ("Retry-After", *LIMIT_HEADERS)
             }
         responses[_response_name(status)] = response
     return responses

@@ -15,30 +15,40 @@ from flask import request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.api.schemas import PageQuery, TimelineQuery
+from microblog.api.schemas import NotificationsQuery, PageQuery, TimelineQuery
 from microblog.api.spec import Reply
+from microblog.db import newest_rows
 from microblog.extensions import db
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
 
 
-def per_page(wanted: PageQuery) -> int:
+def per_page(wanted: PageQuery | NotificationsQuery) -> int:
     return min(wanted.per_page, MAX_PER_PAGE)
 
 
-def paginate(query: Select[T], wanted: PageQuery, show: Callable[[T], dict[str, Any]]) -> Reply:
-    """The requested page of `query`, by page number."""
+def paginate(
+    query: Select[T],
+    wanted: PageQuery,
+    show: Callable[[T], dict[str, Any]],
+    total: Callable[[], int] | None = None,
+) -> Reply:
+    """The requested page of `query`, by page number; counted with `total` when a counter
+    knows the answer, else with COUNT(*)."""
     size = per_page(wanted)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    else:
+        count = total()
     rows: Sequence[T] = db.session.scalars(query.limit(size).offset((wanted.page - 1) * size)).all()
-    pages = _page_count(total or 0, size)
+    pages = _page_count(count or 0, size)
     links = {
         "self": _url(page=wanted.page, per_page=size),
         "next": _url(page=wanted.page + 1, per_page=size) if wanted.page < pages else None,
         "prev": _url(page=wanted.page - 1, per_page=size) if wanted.page > 1 else None,
     }
-    return collection([show(row) for row in rows], wanted.page, size, total or 0, links)
+    return collection([show(row) for row in rows], wanted.page, size, count or 0, links)
 
 
 def paginate_timeline(
@@ -49,21 +59,21 @@ def paginate_timeline(
     total: Callable[[], int],
     item_id: Callable[[T], int],
 ) -> Reply:
-    """The requested slice of a newest-first `query`, by keyset or by page number."""
+    """The requested slice of a newest-first `query`, by keyset or by page number (read with
+    `newest_rows`: the slice's ids first, then its rows)."""
     size = per_page(wanted)
     keyset = (wanted.max_id, wanted.since_id, wanted.min_id) != (None, None, None)
+    slice_ = query
     if not keyset:
-        query = query.offset((wanted.page - 1) * size)
+        slice_ = slice_.offset((wanted.page - 1) * size)
     if wanted.max_id is not None:
-        query = query.where(id_column < wanted.max_id)
+        slice_ = slice_.where(id_column < wanted.max_id)
     if wanted.since_id is not None:
-        query = query.where(id_column > wanted.since_id)
+        slice_ = slice_.where(id_column > wanted.since_id)
     if wanted.min_id is not None:
-        # The items right after min_id: read upwards from it, then show newest first.
-        query = query.where(id_column > wanted.min_id).order_by(None).order_by(id_column.asc())
-    rows: list[T] = list(db.session.scalars(query.limit(size)).all())
-    if wanted.min_id is not None:
-        rows.reverse()
+        # The items right after min_id: read upwards from it (then shown newest first).
+        slice_ = slice_.where(id_column > wanted.min_id).order_by(None).order_by(id_column.asc())
+    rows: list[T] = newest_rows(db.session, query, slice_.limit(size), id_column)
     count = total()
     links = {
         "self": request.full_path.rstrip("?"),

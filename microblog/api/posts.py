@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import func, or_, select
 
-from microblog.accounts.models import User
+from microblog import totals
 from microblog.accounts.services import get_user
 from microblog.api.auth import current_user
 from microblog.api.conditional import require_current
 from microblog.api.pagination import paginate_timeline
 from microblog.api.representations import post_json, post_url
 from microblog.api.schemas import Collection, PostBody, PostOut, TimelineQuery
-from microblog.api.spec import Reply, operation, serialize
+from microblog.api.spec import RESPONSE_ID, Link, Reply, operation, serialize
 from microblog.extensions import db
 from microblog.posts import services
 from microblog.posts.models import Post
-from microblog.social.models import Follow
 
 bp = Blueprint("posts", __name__)
 
@@ -38,6 +36,12 @@ def _timeline(query: Any, wanted: TimelineQuery, total: Any) -> Reply:
     errors=(400, 422),
     headers=("Location",),
     idempotent=True,
+    links=(
+        Link("GetPost", "api.posts.get_post", {"post_id": RESPONSE_ID}),
+        Link("EditPost", "api.posts.edit_post", {"post_id": RESPONSE_ID}),
+        Link("DeletePost", "api.posts.delete_post", {"post_id": RESPONSE_ID}),
+        Link("ListAuthorPosts", "api.posts.user_posts", {"user_id": "$response.body#/author/id"}),
+    ),
 )
 def create_post(body: PostBody) -> Reply:
     """Write a post.
@@ -58,7 +62,17 @@ def get_post(post_id: int) -> dict[str, Any]:
 
 
 @bp.put("/posts/<int:post_id>")
-@operation(tag="posts", body=PostBody, response=PostOut, errors=(400, 403, 404), conditional=True)
+@operation(
+    tag="posts",
+    body=PostBody,
+    response=PostOut,
+    errors=(400, 403, 404),
+    conditional=True,
+    links=(
+        Link("GetPost", "api.posts.get_post", {"post_id": RESPONSE_ID}),
+        Link("DeletePost", "api.posts.delete_post", {"post_id": RESPONSE_ID}),
+    ),
+)
 def edit_post(post_id: int, body: PostBody) -> dict[str, Any]:
     """Edit your post; with `If-Match`, refused (412) if it changed since you read it."""
     post = services.own_post(db.session, current_user(), post_id)
@@ -67,7 +81,18 @@ def edit_post(post_id: int, body: PostBody) -> dict[str, Any]:
 
 
 @bp.delete("/posts/<int:post_id>")
-@operation(tag="posts", errors=(403, 404))
+@operation(
+    tag="posts",
+    errors=(403, 404),
+    links=(
+        Link(
+            "GetPost",
+            "api.posts.get_post",
+            {"post_id": "$request.path.post_id"},
+            description="404: the post is gone.",
+        ),
+    ),
+)
 def delete_post(post_id: int) -> None:
     """Delete your post."""
     services.delete_post(db.session, services.own_post(db.session, current_user(), post_id))
@@ -77,9 +102,7 @@ def delete_post(post_id: int) -> None:
 @operation(tag="posts", query=TimelineQuery, response=Collection[PostOut], errors=TIMELINE_ERRORS)
 def explore(query: TimelineQuery) -> Reply:
     """Everyone's posts, newest first."""
-    return _timeline(
-        services.everyone(), query, lambda: db.session.scalar(select(func.count(Post.id)))
-    )
+    return _timeline(services.everyone(), query, lambda: totals.total(db.session, totals.POSTS))
 
 
 @bp.get("/users/<int:user_id>/posts")
@@ -95,9 +118,4 @@ def user_posts(user_id: int, query: TimelineQuery) -> Reply:
 def feed(query: TimelineQuery) -> Reply:
     """Your feed: your posts and those of everyone you follow, newest first."""
     me = current_user()
-    followed = select(Follow.followed_id).where(Follow.follower_id == me.id)
-    # The counters already know how many posts the feed holds: no COUNT over posts.
-    total = select(func.coalesce(func.sum(User.post_count), 0)).where(
-        or_(User.id == me.id, User.id.in_(followed))
-    )
-    return _timeline(services.feed_of(me.id), query, lambda: db.session.scalar(total))
+    return _timeline(services.feed_of(me.id), query, lambda: services.feed_size(db.session, me))

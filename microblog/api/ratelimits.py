@@ -1,8 +1,9 @@
 """Rate limits, with Flask-Limiter, counted where every app server sees the same counts.
 
-- `POST /api/tokens`: RATELIMIT_TOKENS per client address, and the same again per username
-  tried (read from the Basic header without checking it), so a password cannot be guessed
-  quickly from one address nor from many.
+- Signing in, `POST /api/tokens` and the web site's `POST /login` together: RATELIMIT_TOKENS
+  per client address, and the same again per username tried (read from the Basic header or
+  the form without checking it), so a password cannot be guessed quickly from one address nor
+  from many, and using both doors buys no more guesses.
 - Sign-ups, `POST /api/users` and the web site's `POST /register` together: RATELIMIT_SIGNUPS
   per client address.
 - The whole API: RATELIMIT_API per bearer token (the token's SHA-256, as stored), or per
@@ -47,6 +48,8 @@ from microblog.http_errors import is_api_request
 log = logging.getLogger(__name__)
 
 TOKEN_ENDPOINT = "api.tokens.create_token"
+LOGIN_ENDPOINT = "auth.login"
+SIGN_IN_ENDPOINTS = (TOKEN_ENDPOINT, LOGIN_ENDPOINT)
 SIGNUP_ENDPOINTS = ("api.users.create_user", "auth.register")
 # Seconds the limiter's Redis client waits to connect or for an answer, and no retries: a
 # Redis that is down must not hold a request up. (Redis answers in a millisecond; a request
@@ -64,12 +67,20 @@ def _digest(value: str) -> str:
 
 
 def username_tried() -> str:
-    """The username (or email address) of a Basic header, unchecked, hashed to a key of fixed
-    size; "" without one."""
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not (auth.username or "").strip():
+    """The username (or email address) of a Basic header, or of the sign-in form, unchecked,
+    hashed to a key of fixed size; "" without one."""
+    if request.endpoint == LOGIN_ENDPOINT:
+        name = request.form.get("username") or ""
+    else:
+        auth = request.authorization
+        name = auth.username or "" if auth is not None and auth.type == "basic" else ""
+    if not name.strip():
         return ""
-    return "username:" + _digest((auth.username or "").strip().casefold())
+    return "username:" + _digest(name.strip().casefold())
+
+
+def _sign_in_door() -> str:
+    return "sign-in attempts" if request.endpoint == LOGIN_ENDPOINT else "token requests"
 
 
 def bearer_token() -> str:
@@ -166,27 +177,35 @@ def init_app(app: Flask) -> None:
     # /metrics cost it nothing and never wait for its storage.
     @limiter.request_filter
     def _unlimited() -> bool:
-        return not (is_api_request() or request.endpoint in SIGNUP_ENDPOINTS)
+        return not (
+            is_api_request()
+            or request.endpoint in SIGNUP_ENDPOINTS
+            or request.endpoint == LOGIN_ENDPOINT
+        )
 
-    _limit_view(
-        app,
-        TOKEN_ENDPOINT,
-        limiter.limit(
+    # Shared by both doors: a guess through the web form counts as one through the API.
+    sign_in_limits = (
+        limiter.shared_limit(
             tokens,
+            scope="sign-in-address",
             key_func=client_address,
-            scope="address",
+            methods=["POST"],
             override_defaults=False,
-            error_message=f"too many token requests from this address ({tokens})",
+            error_message=lambda: f"too many {_sign_in_door()} from this address ({tokens})",
         ),
-        limiter.limit(
+        limiter.shared_limit(
             tokens,
+            scope="sign-in-username",
             key_func=username_tried,
-            scope="username",
             exempt_when=lambda: not username_tried(),
+            methods=["POST"],
             override_defaults=False,
-            error_message=f"too many token requests for this account ({tokens})",
+            error_message=lambda: f"too many {_sign_in_door()} for this account ({tokens})",
         ),
     )
+    for endpoint in SIGN_IN_ENDPOINTS:
+        if endpoint in app.view_functions:
+            _limit_view(app, endpoint, *sign_in_limits)
     signup_limit = limiter.shared_limit(
         signups,
         scope="signups",

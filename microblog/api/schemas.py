@@ -7,19 +7,23 @@ generate the OpenAPI document.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, NotRequired, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
+from pydantic.config import JsonDict
 from typing_extensions import TypedDict
 
+from microblog.accounts import rules
 from microblog.db import MAX_ID
 
 T = TypeVar("T")
@@ -38,19 +42,62 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
+# The account rules as the document states them. They are enforced once, by
+# microblog/accounts/rules.py (whose messages name the field), not here a second time.
+_USERNAME_RULE: JsonDict = {
+    "pattern": rules.USERNAME_PATTERN,
+    "minLength": 1,
+    "maxLength": rules.USERNAME_MAX,
+}
+_EMAIL_RULE: JsonDict = {"format": "email", "maxLength": rules.EMAIL_MAX}
+_PASSWORD_RULE: JsonDict = {"minLength": rules.PASSWORD_MIN, "maxLength": rules.PASSWORD_MAX}
+_ABOUT_ME_RULE: JsonDict = {"maxLength": rules.ABOUT_ME_MAX}
+
+
 class UserCreate(_Body):
-    username: str = Field(description="1-64 letters, digits, '_', '.' or '-'; unique")
-    email: str = Field(description="a valid address, unique")
-    password: str = Field(description="8 to 256 characters")
-    about_me: str = Field("", description="at most 140 characters")
+    username: str = Field(
+        description="1-64 letters, digits, '_', '.' or '-'; unique",
+        json_schema_extra=_USERNAME_RULE,
+    )
+    email: str = Field(description="a valid address, unique", json_schema_extra=_EMAIL_RULE)
+    password: str = Field(description="8 to 256 characters", json_schema_extra=_PASSWORD_RULE)
+    about_me: str = Field(
+        "", description="at most 140 characters (once trimmed)", json_schema_extra=_ABOUT_ME_RULE
+    )
+
+
+# A field that may be left out but is a string when given (null is refused): so documented.
+Omittable = WithJsonSchema({"type": "string"})
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    """An omittable field's default (None) is no string: the document shows none."""
+    for field_schema in schema.get("properties", {}).values():
+        if "default" in field_schema and field_schema["default"] is None:
+            del field_schema["default"]
 
 
 class UserUpdate(_Body):
-    username: str | None = None
-    email: str | None = None
-    about_me: str | None = None
-    password: str | None = Field(None, description="the new password; needs old_password")
-    old_password: str | None = Field(None, description="the current password")
+    """Every field optional: one left out keeps its value."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    username: Annotated[str | None, Omittable] = None
+    email: Annotated[str | None, Omittable] = None
+    about_me: Annotated[str | None, Omittable] = None
+    password: Annotated[str | None, Omittable] = Field(
+        None, description="the new password; needs old_password"
+    )
+    old_password: Annotated[str | None, Omittable] = Field(None, description="the current password")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """An explicit null would otherwise be taken for "leave it", silently: no account is
+        without a username or an email, and "" is how about_me is cleared."""
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
 
 
 class PostBody(_Body):
@@ -112,10 +159,23 @@ class TimelineQuery(PageQuery):
     ) = None
 
 
+def _notification_point(value: str) -> str:
+    """A notification id, or an ISO 8601 time that exists in UTC (9999-12-31T23:59-01:00 does
+    not: the database would be asked about year 10000)."""
+    if value.isascii() and value.isdigit():
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+        (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("must be a notification id or an ISO 8601 time") from None
+    return value
+
+
 class NotificationsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    since: str | None = Field(
+    since: Annotated[str, AfterValidator(_notification_point)] | None = Field(
         None,
         description="only notifications after this point: a notification id, or an ISO 8601 "
         "time (with offset; UTC if none)",

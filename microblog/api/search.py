@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from flask import Blueprint
 from pydantic import Discriminator, Field, Tag
 
-from microblog.accounts.models import User
 from microblog.api.pagination import paginate
 from microblog.api.representations import post_json, user_json
 from microblog.api.schemas import Collection, PageQuery, PostOut, UserOut
@@ -41,10 +40,6 @@ SearchResults = Annotated[
 ]
 
 
-def _public(user: User) -> dict[str, Any]:
-    return user_json(user)
-
-
 @bp.get("/search")
 @operation(tag="search", query=SearchQuery, response=SearchResults, errors=(400,))
 def search(query: SearchQuery) -> Reply:
@@ -55,5 +50,5 @@ def search(query: SearchQuery) -> Reply:
     often, in shorter texts, in the username rather than about_me); then the newest.
     """
     if query.type == "users":
-        return paginate(search_users(db.session, query.q), query, _public)
+        return paginate(search_users(db.session, query.q), query, user_json)
     return paginate(search_posts(db.session, query.q), query, post_json)

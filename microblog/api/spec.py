@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +24,30 @@ from microblog.api.idempotency import replay_or_run
 from microblog.api.validation import parse_body, parse_query
 
 Auth = Literal["bearer", "basic"] | None
+
+# Runtime expressions for `Link` (OpenAPI 3.1, 4.8.20.4): what a client takes from one answer
+# into its next request.
+RESPONSE_ID = "$response.body#/id"
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link from an operation's success answer to an operation a client can call
+    next with what it got back: `RESPONSE_ID` into a path parameter, or a field of the body.
+
+    Declared on the operation (`operation(links=...)`) and checked when the document is built:
+    the target is an `operationId` (the view's endpoint) and every name must be a parameter or
+    body field of that target. Stateful tests follow the links from create to read, update and
+    delete.
+    """
+
+    name: str
+    operation_id: str
+    # Target parameter name -> runtime expression.
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    # Target body field -> runtime expression (the rest of the body is the client's).
+    body: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,7 @@ class Operation:
     headers: tuple[str, ...]
     conditional: bool
     idempotent: bool
+    links: tuple[Link, ...] = ()
 
 
 @functools.cache
@@ -78,6 +103,7 @@ def operation(
     headers: tuple[str, ...] = (),
     conditional: bool = False,
     idempotent: bool = False,
+    links: tuple[Link, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare, validate and serialize one API operation (see the module docstring)."""
 
@@ -123,6 +149,7 @@ def operation(
             headers=headers,
             conditional=conditional,
             idempotent=idempotent,
+            links=links,
         )
         return wrapped
 

@@ -6,13 +6,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from microblog.api.schemas import Timestamp
+from microblog.tasks.services import TASK_NAMES
 
 
 class TaskCreate(BaseModel):
     # As every body: unknown fields ignored, no type coercion.
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    name: str = Field(description='the task to start; for now only "export_posts"')
+    # Documented as an enum; the domain refuses other names with a message that lists these.
+    name: str = Field(
+        description='the task to start; for now only "export_posts"',
+        json_schema_extra={"enum": list(TASK_NAMES)},
+    )
 
 
 class TaskLinks(TypedDict):

@@ -12,7 +12,7 @@ from microblog.api.auth import current_user
 from microblog.api.pagination import paginate
 from microblog.api.representations import PREFIX
 from microblog.api.schemas import Collection, PageQuery
-from microblog.api.spec import Reply, operation
+from microblog.api.spec import RESPONSE_ID, Link, Reply, operation
 from microblog.api.task_schemas import ExportOut, TaskCreate, TaskOut
 from microblog.extensions import db
 from microblog.tasks.executors import current_executor
@@ -50,6 +50,15 @@ def task_json(task: Task) -> dict[str, Any]:
     errors=(400, 409),
     headers=("Location",),
     idempotent=True,
+    links=(
+        Link("GetTask", "api.tasks.get_one_task", {"task_id": RESPONSE_ID}),
+        Link(
+            "GetTaskResult",
+            "api.tasks.get_task_result",
+            {"task_id": RESPONSE_ID},
+            description="409 until done.",
+        ),
+    ),
 )
 def create_task(body: TaskCreate) -> Reply:
     """Start a background task.

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 from microblog.accounts.tokens import issue_token, revoke_token
 from microblog.api.auth import basic_auth, current_token
 from microblog.api.schemas import TokenOut
-from microblog.api.spec import operation
+from microblog.api.spec import Link, operation
 from microblog.db import utcnow
 from microblog.extensions import db
 
@@ -17,7 +17,18 @@ bp = Blueprint("tokens", __name__)
 
 
 @bp.post("/tokens")
-@operation(tag="tokens", auth="basic", response=TokenOut)
+@operation(
+    tag="tokens",
+    auth="basic",
+    response=TokenOut,
+    links=(
+        Link(
+            "RevokeToken",
+            "api.tokens.delete_token",
+            description="Revokes the bearer token the request is made with (send this one).",
+        ),
+    ),
+)
 def create_token() -> dict[str, Any]:
     """Get a bearer token.
 

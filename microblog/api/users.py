@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, g
 from sqlalchemy import select
 
+from microblog import totals
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user, register_user, update_user
 from microblog.api.auth import current_user
@@ -14,7 +15,7 @@ from microblog.api.conditional import require_current
 from microblog.api.pagination import paginate
 from microblog.api.representations import user_json, user_url
 from microblog.api.schemas import Collection, PageQuery, UserCreate, UserOut, UserUpdate
-from microblog.api.spec import Reply, operation, serialize
+from microblog.api.spec import RESPONSE_ID, Link, Reply, operation, serialize
 from microblog.errors import Forbidden
 from microblog.extensions import db
 from microblog.social.services import followed_by, followers_of
@@ -35,6 +36,20 @@ def _as_seen_by_viewer(user: User) -> dict[str, Any]:
     status=201,
     errors=(400,),
     headers=("Location",),
+    links=(
+        Link("GetUser", "api.users.get_one_user", {"user_id": RESPONSE_ID}),
+        Link(
+            "EditUser",
+            "api.users.edit_user",
+            {"user_id": RESPONSE_ID},
+            description="403 unless it is you.",
+        ),
+        Link("ListFollowers", "api.users.list_followers", {"user_id": RESPONSE_ID}),
+        Link("ListFollowing", "api.users.list_following", {"user_id": RESPONSE_ID}),
+        Link("ListPosts", "api.posts.user_posts", {"user_id": RESPONSE_ID}),
+        Link("Follow", "api.me.follow_user", {"user_id": RESPONSE_ID}),
+        Link("SendMessage", "api.messages.send_message", body={"recipient_id": RESPONSE_ID}),
+    ),
 )
 def create_user(body: UserCreate) -> Reply:
     """Register a new account. No authentication needed."""
@@ -46,7 +61,12 @@ def create_user(body: UserCreate) -> Reply:
 @operation(tag="users", query=PageQuery, response=Collection[UserOut], errors=(400,))
 def list_users(query: PageQuery) -> Reply:
     """All users, by id."""
-    return paginate(select(User).order_by(User.id), query, user_json)
+    return paginate(
+        select(User).order_by(User.id),
+        query,
+        user_json,
+        total=lambda: totals.total(db.session, totals.USERS),
+    )
 
 
 @bp.get("/users/<int:user_id>")
@@ -57,7 +77,14 @@ def get_one_user(user_id: int) -> dict[str, Any]:
 
 
 @bp.put("/users/<int:user_id>")
-@operation(tag="users", body=UserUpdate, response=UserOut, errors=(400, 403, 404), conditional=True)
+@operation(
+    tag="users",
+    body=UserUpdate,
+    response=UserOut,
+    errors=(400, 403, 404),
+    conditional=True,
+    links=(Link("GetUser", "api.users.get_one_user", {"user_id": RESPONSE_ID}),),
+)
 def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
     """Change your own account.
 
@@ -80,7 +107,7 @@ def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
 def list_followers(user_id: int, query: PageQuery) -> Reply:
     """The users following this user, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followers_of(user.id), query, user_json)
+    return paginate(followers_of(user.id), query, user_json, total=lambda: user.follower_count)
 
 
 @bp.get("/users/<int:user_id>/following")
@@ -88,4 +115,4 @@ def list_followers(user_id: int, query: PageQuery) -> Reply:
 def list_following(user_id: int, query: PageQuery) -> Reply:
     """The users this user follows, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followed_by(user.id), query, user_json)
+    return paginate(followed_by(user.id), query, user_json, total=lambda: user.following_count)

@@ -19,6 +19,9 @@ class Post(Base):
     __table_args__ = (
         # A user's timeline, newest first, is an index range scan.
         Index("ix_posts_user_id_id", "user_id", "id"),
+        # The feed and explore, newest first: their ids are read from this index alone (the
+        # author of each post it passes over is in it), and only the page's rows from the table.
+        Index("ix_posts_id_user_id", "id", "user_id"),
         # Ids only grow, never reused after a delete: clients page and poll by id.
         {"sqlite_autoincrement": True},
     )

@@ -10,11 +10,15 @@ transaction that created it commits (see `microblog.db.after_commit`).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, current_app
 from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue, Worker
+from werkzeug.utils import import_string
 
 from microblog.db import write_intent
 from microblog.extensions import db
@@ -26,9 +30,16 @@ EXTENSION = "microblog.executor"
 DEFAULT_QUEUE = "microblog"
 # RQ's entry point, imported by path in the worker.
 JOB = "microblog.tasks.executors.run_job"
+CALL = "microblog.tasks.executors.run_call"
 JOB_TIMEOUT = 30 * 60
 FAILED_JOB_KEPT = 7 * 24 * 3600
 UNQUEUED = "the task could not be queued; please try again later"
+# How long a request that queues a job waits for Redis. Queueing runs after the request's
+# commit, inside the request: a Redis that is down must cost it a moment, not the seconds of
+# redis-py's default retries (three, with backoff of up to 10 s each). One immediate retry is
+# kept, for a pooled connection that went stale when Redis restarted.
+ENQUEUE_CONNECT_TIMEOUT = 1.0
+ENQUEUE_TIMEOUT = 2.0
 
 
 def init_app(app: Flask) -> None:
@@ -68,16 +79,29 @@ class ThreadExecutor:
         self.app = app
         # Threads start on the first job, so a server that forks after create_app is safe.
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="microblog-job")
+        self._pending: set[Future[None]] = set()
 
     def submit(self, task_id: str) -> None:
-        self._pool.submit(self._run, task_id)
+        self._start(_run_task, task_id)
 
-    def _run(self, task_id: str) -> None:
+    def call(self, job: str, *args: str) -> None:
+        self._start(import_string(job), *args)
+
+    def _start(self, function: Callable[..., None], *args: str) -> None:
+        future = self._pool.submit(self._run, function, *args)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    def _run(self, function: Callable[..., None], *args: str) -> None:
         try:
             with self.app.app_context():
-                _run_task(task_id)
+                function(*args)
         except Exception:
-            log.exception("the job of task %s failed", task_id)
+            log.exception("the job %s%r failed", function.__name__, args)
+
+    def wait(self) -> None:
+        """Return once every job submitted so far has finished."""
+        wait(list(self._pending))
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop taking jobs; with `wait`, return once the submitted ones have finished."""
@@ -89,7 +113,12 @@ class RQExecutor:
 
     def __init__(self, app: Flask, redis_url: str, queue_name: str) -> None:
         self.app = app
-        connection = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+        connection = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=ENQUEUE_CONNECT_TIMEOUT,
+            socket_timeout=ENQUEUE_TIMEOUT,
+            retry=Retry(NoBackoff(), 1),
+        )
         self.queue = Queue(queue_name, connection=connection)
 
     def submit(self, task_id: str) -> None:
@@ -109,15 +138,28 @@ class RQExecutor:
                 fail_task(db.session, task_id, UNQUEUED)
                 db.session.commit()
 
+    def call(self, job: str, *args: str) -> None:
+        try:
+            self.queue.enqueue(
+                CALL, job, *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILED_JOB_KEPT
+            )
+        except RedisError:
+            log.exception("%s%r could not be queued", job, args)
+
 
 def run_job(task_id: str) -> None:
-    """RQ's job, run in the worker: build the app from the environment, run the task."""
+    """RQ's job for a task, run in the worker."""
+    run_call("microblog.tasks.executors._run_task", task_id)
+
+
+def run_call(job: str, *args: str) -> None:
+    """RQ's job, run in the worker: build the app from the environment, call `job`."""
     from microblog import create_app
 
     app = create_app()
     with app.app_context():
         try:
-            _run_task(task_id)
+            import_string(job)(*args)
         finally:
             db.engine.dispose()
 
@@ -129,4 +171,8 @@ def run_worker(redis_url: str, queue_name: str, *, burst: bool = False) -> bool:
     """
     connection = Redis.from_url(redis_url, socket_connect_timeout=5)
     queue = Queue(queue_name, connection=connection)
-    return Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
+    worker = Worker([queue], connection=connection)
+    # After Redis comes back, resume within seconds: RQ's wait between reconnection attempts
+    # otherwise doubles up to a minute.
+    worker.max_connection_wait_time = 5.0
+    return worker.work(burst=burst, with_scheduler=False)

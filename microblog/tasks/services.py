@@ -7,10 +7,11 @@ transaction rolled back never runs.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.accounts.models import User
@@ -26,11 +27,21 @@ TASK_NAMES = ("export_posts",)
 ABANDONED_AFTER = timedelta(hours=1)
 ABANDONED = "the task was abandoned (its worker stopped); start it again"
 
+# How many tasks of one name a user may start in STARTS_WINDOW. An export reads every post
+# the user wrote: one at a time is not enough of a limit when each takes a second.
+STARTS_ALLOWED = 5
+STARTS_WINDOW = timedelta(hours=1)
+
 
 class Executor(Protocol):
-    """Runs a task's job somewhere else (a thread, a worker process) some time soon."""
+    """Runs work somewhere else (a thread, a worker process) some time soon."""
 
-    def submit(self, task_id: str) -> None: ...
+    def submit(self, task_id: str) -> None:
+        """Run the job of a task."""
+
+    def call(self, job: str, *args: str) -> None:
+        """Call the function named `job` (a dotted path) with `args`, in an app context: work
+        a request must not wait for, or be seen to wait for (mailing a reset link)."""
 
 
 def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
@@ -41,6 +52,7 @@ def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
     running = select(Task.id).where(Task.user_id == user.id, Task.name == name, ~Task.complete)
     if session.scalar(running.limit(1)) is not None:
         raise _already_running(name)
+    _ensure_not_too_often(session, user.id, name)
     task = Task(user_id=user.id, name=name)
     try:
         # The pre-check misses a concurrent start; the unique index does not.
@@ -55,6 +67,32 @@ def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
 
 def _already_running(name: str) -> Conflict:
     return Conflict(f"an {name} task is already running; wait until it is complete")
+
+
+def _ensure_not_too_often(session: Db, user_id: int, name: str) -> None:
+    """Refuse a start past STARTS_ALLOWED in the last STARTS_WINDOW, saying when to retry."""
+    now = utcnow()
+    count, oldest = session.execute(
+        select(func.count(), func.min(Task.created_at)).where(
+            Task.user_id == user_id, Task.name == name, Task.created_at > now - STARTS_WINDOW
+        )
+    ).one()
+    if count < STARTS_ALLOWED:
+        return
+    minutes = _minutes_until(oldest + STARTS_WINDOW, now)
+    raise Conflict(
+        f"you may start {STARTS_ALLOWED} {name} tasks per {_hours(STARTS_WINDOW)}; "
+        f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    )
+
+
+def _minutes_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds() / 60))
+
+
+def _hours(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return "hour" if hours == 1 else f"{hours:g} hours"
 
 
 def _give_up_abandoned(session: Db, user_id: int, name: str) -> None:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -13,6 +23,7 @@ from microblog.accounts.models import User
 from microblog.errors import DomainError
 from microblog.extensions import db
 from microblog.mail import send_email
+from microblog.tasks.executors import current_executor
 from microblog.web.feedback import show_domain_error
 from microblog.web.forms import (
     LoginForm,
@@ -77,6 +88,10 @@ def login() -> str | Response:
             # One message for both mistakes: the page must not tell which accounts exist.
             flash(_("Invalid username or password."), "danger")
         else:
+            # A new session, not the one the browser came with: whatever was in it before
+            # (someone else may have planted that cookie) is not carried into the signed-in
+            # session, and the CSRF token changes with it.
+            session.clear()
             login_user(SessionUser(user), remember=bool(form.remember_me.data))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", title=_("Sign in"), form=form)
@@ -103,18 +118,37 @@ def reset_password_request() -> str | Response:
         return redirect(url_for("main.index"))
     form = ResetPasswordRequestForm()
     if form.validate_on_submit():
-        user = accounts.find_by_email(db.session, form.email.data or "")
-        if user is not None:
-            link = url_for("auth.reset_password", token=reset_token(user), _external=True)
-            send_email(
-                user.email,
-                _("[Microblog] Reset your password"),
-                render_template("email/reset_password.txt", user=user, link=link),
-            )
-        # The same answer whether or not the address is known: no account enumeration.
+        # The same answer, in the same time, whether or not the address is known: no account
+        # enumeration. So the request does no more for a known address than for an unknown
+        # one: looking it up and mailing the link are the executor's job.
+        current_executor().call(
+            "microblog.web.auth.mail_reset_link",
+            form.email.data or "",
+            request.host_url,
+            str(get_locale() or "en"),
+        )
         flash(_("Check your email for the instructions to reset your password."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)
+
+
+def mail_reset_link(address: str, site: str, language: str) -> None:
+    """The job behind a reset request: mail a link to the owner of `address`, if there is one.
+
+    Run by the executor (a thread, or a worker), never by the request: neither the lookup nor
+    the mail server's delay shows in the answer's time, nor holds the server's worker. The
+    link is built for the site the request came to, the mail is in the asker's language.
+    """
+    with current_app.test_request_context(base_url=site), force_locale(language):
+        user = accounts.find_by_email(db.session, address)
+        if user is None:
+            return
+        link = url_for("auth.reset_password", token=reset_token(user), _external=True)
+        send_email(
+            user.email,
+            _("[Microblog] Reset your password"),
+            render_template("email/reset_password.txt", user=user, link=link),
+        )
 
 
 @bp.route("/reset_password/<token>", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from flask import request
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.db import MAX_ID
+from microblog.db import MAX_ID, newest_rows
 from microblog.extensions import db
 
 T = TypeVar("T")
@@ -29,8 +29,7 @@ class Page(Generic[T]):
 def newest_first(query: Select[T], id_column: InstrumentedAttribute[int]) -> Page[T]:
     raw = request.args.get("max_id", "")
     max_id = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 10 else None
-    if max_id is not None:
-        query = query.where(id_column < min(max_id, MAX_ID + 1))
-    rows = list(db.session.scalars(query.limit(PER_PAGE + 1)).unique())
+    page = query if max_id is None else query.where(id_column < min(max_id, MAX_ID + 1))
+    rows = newest_rows(db.session, query, page.limit(PER_PAGE + 1), id_column)
     older = getattr(rows[PER_PAGE - 1], "id", None) if len(rows) > PER_PAGE else None
     return Page(rows[:PER_PAGE], older)

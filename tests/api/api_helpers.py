@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import TestResponse
 
+from microblog import totals
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password
 from microblog.extensions import db
@@ -138,6 +139,9 @@ def insert_users(app: Flask, usernames: Sequence[str], password: str = PASSWORD)
                 for name in usernames
             ],
         ).all()
+        totals.recount(
+            db.session, totals.USERS, db.session.scalar(sa.select(sa.func.count(User.id))) or 0
+        )
         db.session.commit()
     return list(ids)
 

@@ -5,6 +5,7 @@ None of this needs a database: the app is built on an empty SQLite file it never
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -18,7 +19,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from microblog.api.openapi import DOCS_BLUEPRINT, DocumentError, build_document, openapi_document
-from microblog.api.spec import Operation
+from microblog.api.spec import RESPONSE_ID, Link, Operation
 from tests.support import make_app
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -279,6 +280,117 @@ def test_creations_answer_a_location(document: dict[str, Any]) -> None:
     for path in ("/api/users", "/api/posts", "/api/messages"):
         created = document["paths"][path]["post"]["responses"]["201"]
         assert "Location" in created["headers"], path
+
+
+@dataclasses.dataclass(frozen=True)
+class _Link:
+    path: str
+    method: str
+    status: str
+    name: str
+    definition: dict[str, Any]
+    answer: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path} {self.status} -> {self.name}"
+
+
+def _links(document: dict[str, Any]) -> Iterator[_Link]:
+    """Every link of every answer."""
+    for path, method, operation in _operations(document):
+        for status, answer in operation["responses"].items():
+            for name, definition in answer.get("links", {}).items():
+                yield _Link(path, method, status, name, definition, answer)
+
+
+def _pointer_holds(document: dict[str, Any], schema: dict[str, Any], pointer: list[str]) -> bool:
+    schema = _resolve(document, schema)
+    if not pointer:
+        return True
+    if any(_pointer_holds(document, branch, pointer) for branch in schema.get("anyOf", ())):
+        return True
+    child = schema.get("properties", {}).get(pointer[0])
+    return child is not None and _pointer_holds(document, child, pointer[1:])
+
+
+def test_every_link_resolves_to_an_operation_and_its_parameters(
+    document: dict[str, Any],
+) -> None:
+    """A link that names a missing operation, parameter or field sends clients (and the
+    stateful fuzzing) nowhere, silently: each must be checkable from the document alone."""
+    by_id = {operation["operationId"]: operation for _p, _m, operation in _operations(document)}
+    links = list(_links(document))
+    assert len(links) >= 20
+    for link in links:
+        definition = link.definition
+        assert definition["operationId"] in by_id, link
+        target = by_id[definition["operationId"]]
+        accepted = {_resolve(document, p)["name"] for p in target.get("parameters", [])}
+        assert set(definition.get("parameters", {})) <= accepted, link
+        body = definition.get("requestBody", {})
+        if body:
+            schema = target["requestBody"]["content"]["application/json"]["schema"]
+            assert set(body) <= set(_resolve(document, schema)["properties"]), link
+        for expression in [*definition.get("parameters", {}).values(), *body.values()]:
+            if expression.startswith("$response.body#/"):
+                schema = link.answer["content"]["application/json"]["schema"]
+                pointer = expression.removeprefix("$response.body#/").split("/")
+                assert _pointer_holds(document, schema, pointer), f"{link}: {expression}"
+            else:
+                parameter = expression.removeprefix("$request.path.")
+                assert "{" + parameter + "}" in link.path, f"{link}: {expression}"
+
+
+def test_links_chain_creation_to_reading_changing_and_deleting(document: dict[str, Any]) -> None:
+    """What the stateful fuzzing walks: every kind of thing created leads to its reading, and
+    posts to their editing and deletion too."""
+
+    def targets(path: str, method: str, status: str) -> set[str]:
+        response = document["paths"][path][method]["responses"][status]
+        return {link["operationId"] for link in response["links"].values()}
+
+    assert {
+        "api.users.get_one_user",
+        "api.users.edit_user",
+        "api.me.follow_user",
+        "api.messages.send_message",
+    } <= targets("/api/users", "post", "201")
+    assert {"api.posts.get_post", "api.posts.edit_post", "api.posts.delete_post"} <= targets(
+        "/api/posts", "post", "201"
+    )
+    assert "api.users.edit_user" in targets("/api/me", "get", "200")
+    assert "api.messages.get_message" in targets("/api/messages", "post", "201")
+    assert "api.tasks.get_one_task" in targets("/api/tasks", "post", "202")
+    assert targets("/api/tokens", "post", "200") == {"api.tokens.delete_token"}
+    assert "api.users.list_followers" in targets("/api/me/following/{user_id}", "post", "204")
+    created = document["paths"]["/api/users"]["post"]["responses"]["201"]["links"]
+    assert created["GetUser"]["parameters"] == {"user_id": "$response.body#/id"}
+
+
+@pytest.mark.parametrize(
+    ("link", "complaint"),
+    [
+        (Link("Nowhere", "api.nowhere"), "no operation"),
+        (Link("Typo", "api.users.get_one_user", {"userid": RESPONSE_ID}), "no parameter"),
+        (Link("Body", "api.messages.send_message", body={"to": RESPONSE_ID}), "no body field"),
+        (Link("Field", "api.users.get_one_user", {"user_id": "$response.body#/uid"}), "nothing"),
+        (Link("Path", "api.users.get_one_user", {"user_id": "$request.path.id"}), "no path"),
+        (Link("Junk", "api.users.get_one_user", {"user_id": "id"}), "not a runtime expression"),
+    ],
+    ids=lambda value: value.name if isinstance(value, Link) else None,
+)
+def test_a_link_to_nothing_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link: Link, complaint: str
+) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'unused.db'}")
+    # The view is the module's own function, shared by every app: patched for this test only.
+    view: Any = app.view_functions["api.posts.create_post"]
+    monkeypatch.setattr(
+        view, "__operation__", dataclasses.replace(view.__operation__, links=(link,))
+    )
+
+    with pytest.raises(DocumentError, match=complaint):
+        build_document(app)
 
 
 def test_no_content_answers_have_no_body(document: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from microblog import totals
 from microblog.accounts.models import User
 from microblog.db import utcnow
 from microblog.extensions import db
@@ -51,6 +52,9 @@ def insert_posts(app: Flask, authors: Sequence[int], body: str = "post {n}") -> 
             db.session.execute(
                 sa.update(User).where(User.id == author).values(post_count=User.post_count + count)
             )
+        totals.recount(
+            db.session, totals.POSTS, db.session.scalar(sa.select(sa.func.count(Post.id))) or 0
+        )
         db.session.commit()
     return list(ids)
 

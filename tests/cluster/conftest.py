@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from redis import Redis, RedisError
 
 from tests.cluster.cluster_support import Cluster, client, free_ports, required, run_cluster
-from tests.tasks.task_support import Inbox
+from tests.tasks.task_support import Inbox, running_smtp
 
 # One of these Redis databases, whichever is free (tests/tasks use 15). TEST_CLUSTER_REDIS_URL
 # names the one to use instead.
@@ -70,13 +69,8 @@ def cluster_redis_url() -> Iterator[str]:
 def mail_server() -> Iterator[tuple[int, Inbox]]:
     """A real SMTP server on 127.0.0.1, where the cluster's worker sends mail: (port, inbox)."""
     inbox = Inbox()
-    port = free_ports(1)[0]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(inbox) as port:
         yield port, inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

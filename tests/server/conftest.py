@@ -7,6 +7,7 @@ named users); `fresh_live_server` is a server of a test's own, on an empty datab
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,15 @@ def live_server(
     """One real server per backend for the session; tests must use unique usernames."""
     with run_live_server(database_factory(backend), tmp_path_factory.mktemp("live")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def served_document(live_server: LiveServer) -> dict[str, Any]:
+    """The OpenAPI document as the live server serves it."""
+    response = call(live_server, "GET", "/api/openapi.json")
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
 
 
 @pytest.fixture

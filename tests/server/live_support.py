@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tests.tasks.task_support import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The virtual environment pytest runs from: the one `make test` built, holding the commands.
@@ -38,12 +39,6 @@ class LiveServer:
 
     def log_tail(self, lines: int = 60) -> str:
         return _tail(self.log_path, lines)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 60) -> str:
@@ -90,11 +85,15 @@ def _wait_until_ready(process: subprocess.Popen[bytes], server: LiveServer) -> N
 
 @contextlib.contextmanager
 def run_live_server(
-    database_url: str, workdir: Path, extra_env: Mapping[str, str] | None = None
+    database_url: str,
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    workers: int = 2,
 ) -> Iterator[LiveServer]:
     """`make run` on `database_url`: `microblog db upgrade`, then gunicorn with the repo's
-    gunicorn.conf.py, two workers, on a free port of 127.0.0.1. `extra_env` adds to the environment
-    the server starts with (settings such as UNREAD_POLL_SECONDS)."""
+    gunicorn.conf.py, `workers` workers, on a free port of 127.0.0.1. `extra_env` adds to the
+    environment the server starts with (settings such as UNREAD_POLL_SECONDS)."""
     # Rate limits off, as in every test, unless `extra_env` turns them on: tests here sign many
     # users up from one address.
     env = {
@@ -119,8 +118,8 @@ def run_live_server(
     if upgrade.returncode != 0:
         pytest.fail(f"`microblog db upgrade` failed ({upgrade.returncode}):\n{_tail(log_path)}")
 
-    port = _free_port()
-    env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
+    port = free_port()
+    env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers))
     server = LiveServer(f"http://127.0.0.1:{port}", port, database_url, log_path)
     with log_path.open("ab") as log:
         process = subprocess.Popen(

@@ -8,7 +8,9 @@ And a real browser renders the docs page from local files only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from microblog.api.openapi import openapi_document
 from microblog.extensions import db
-from tests.server.live_support import REPO_ROOT, LiveServer, call
+from tests.server.live_support import REPO_ROOT, LiveServer
 from tests.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -61,14 +63,20 @@ def _documented_operations() -> list[tuple[str, str]]:
 
 
 OPERATIONS = _documented_operations()
+# Requests sent per backend, and seconds spent, by this module's generated cases (reported when
+# the module ends; test_schemathesis_stateful.py adds its own).
+SENT: Counter[str] = Counter()
+SPENT: Counter[str] = Counter()
 
 
-@pytest.fixture(scope="session")
-def served_document(live_server: LiveServer) -> dict[str, Any]:
-    response = call(live_server, "GET", "/api/openapi.json")
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
+@pytest.fixture(scope="module", autouse=True)
+def _report_requests_sent() -> Iterator[None]:
+    yield
+    # Torn down once per backend (pytest runs one backend's tests, then the other's).
+    for backend, count in SENT.items():
+        print(f"\n[{backend}] stateless: {count} requests in {SPENT[backend]:.1f} s")
+    SENT.clear()
+    SPENT.clear()
 
 
 @pytest.fixture
@@ -105,7 +113,7 @@ def test_the_server_serves_the_document_of_this_tree(served_document: dict[str, 
     ("method", "path"), OPERATIONS, ids=[f"{method} {path}" for method, path in OPERATIONS]
 )
 def test_operation_answers_as_documented(
-    api_schema: schemathesis.BaseSchema, method: str, path: str
+    api_schema: schemathesis.BaseSchema, method: str, path: str, backend: str
 ) -> None:
     """Valid and invalid requests alike: never a 5xx, and always an answer the document allows."""
     operation = api_schema[path][method]
@@ -123,12 +131,17 @@ def test_operation_answers_as_documented(
     )
     def answers_as_documented(case: Case) -> None:
         response = case.call()
+        SENT[backend] += 1
         # gunicorn refuses a request line over 4094 bytes itself, in HTML, before the app sees
         # it: a limit of the server in front, not an answer of the API.
         hypothesis.assume(response.status_code != 414)
         case.validate_response(response, checks=CHECKS)
 
-    answers_as_documented()
+    started = time.monotonic()
+    try:
+        answers_as_documented()
+    finally:
+        SPENT[backend] += time.monotonic() - started
 
 
 def _playwright_or_skip() -> Callable[[], Any]:

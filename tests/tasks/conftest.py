@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 from redis import Redis
 from rq import Queue
 
 from tests.support import redis_or_skip
-from tests.tasks.task_support import Inbox, free_port
+from tests.tasks.task_support import Inbox, running_smtp
 
 # A database number of its own, so nothing here touches anyone else's keys.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -42,10 +41,5 @@ def queue_name(redis_url: str) -> Iterator[str]:
 def smtp_server() -> Iterator[tuple[str, int, Inbox]]:
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(inbox) as port:
         yield "127.0.0.1", port, inbox
-    finally:
-        controller.stop()

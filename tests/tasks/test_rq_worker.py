@@ -25,6 +25,7 @@ from tests.tasks.task_support import (
     start_export,
     wait_for_task,
 )
+from tests.web.web_support import Browser
 
 MICROBLOG = str(Path(sys.executable).parent / "microblog")
 POSTS = 5_000
@@ -145,3 +146,40 @@ def test_a_task_that_cannot_be_queued_ends_with_an_error_instead_of_blocking_the
     shown = client.get(f"/api/tasks/{task['id']}", headers=susan.headers).json
     assert shown["complete"] is True
     assert shown["error"] == UNQUEUED
+
+
+def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_asked(
+    make_other_app: Callable[..., Flask],
+    make_user: Callable[..., ApiUser],
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    smtp_server: tuple[str, int, Inbox],
+    tmp_path: Path,
+) -> None:
+    queued = make_other_app(REDIS_URL=redis_url, TASK_QUEUE=queue_name)
+    make_user("susan")
+    person = Browser(queued.test_client(), language="es")
+    answer = person.submit("/reset_password_request", {"email": "susan@example.com"})
+    assert (answer.status_code, answer.location) == (302, "/login")
+    queue = Queue(queue_name, connection=Redis.from_url(redis_url))
+    assert queue.count == 1, "the request queued the mail and sent nothing itself"
+
+    host, port, inbox = smtp_server
+    env = _worker_env(database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port))
+    worker = subprocess.run(
+        [MICROBLOG, "worker", "--burst", "--queue", queue_name],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+
+    [message] = inbox.wait_for(1)
+    assert message["To"] == "susan@example.com"
+    assert message["Subject"] == "[Microblog] Restablece tu contraseña"
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "http://localhost/reset_password/" in body.get_content()

@@ -31,6 +31,9 @@ class HeldExecutor:
     def submit(self, task_id: str) -> None:
         self.held.append(task_id)
 
+    def call(self, job: str, *args: str) -> None:
+        self.original.call(job, *args)
+
 
 @pytest.fixture
 def held(app: Flask, monkeypatch: pytest.MonkeyPatch) -> HeldExecutor:

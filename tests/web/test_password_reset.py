@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
 from microblog.web.auth import RESET_MAX_AGE
-from tests.tasks.task_support import Inbox, free_port
+from tests.support import wait_for_jobs
+from tests.tasks.task_support import Inbox, running_smtp
 from tests.web.web_support import Browser, field_errors, flashes, text
 
 LINK = re.compile(r"http://localhost(/reset_password/\S+)")
@@ -25,16 +25,13 @@ LINK = re.compile(r"http://localhost(/reset_password/\S+)")
 def smtp_server() -> Iterator[tuple[str, int, Inbox]]:
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield "127.0.0.1", controller.port, inbox
-    finally:
-        controller.stop()
+    with running_smtp(inbox) as port:
+        yield "127.0.0.1", port, inbox
 
 
 def request_reset(person: Browser, address: str) -> None:
     answer = person.submit("/reset_password_request", {"email": address})
+    wait_for_jobs(person.client.application)  # the executor's thread mails the link
     assert (answer.status_code, answer.location) == (302, "/login")
     assert flashes(person.get("/login")) == [
         "Check your email for the instructions to reset your password."
@@ -110,6 +107,7 @@ def test_the_reset_mail_is_in_the_language_of_whoever_asked(app: Flask) -> None:
     person = Browser(app.test_client(), language="es")
     person.register("susan")
     person.submit("/reset_password_request", {"email": "susan@example.com"})
+    wait_for_jobs(app)
     [mail] = (Path(app.instance_path) / "mail").glob("*.eml")
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "[Microblog] Restablece tu contraseña"
@@ -165,3 +163,18 @@ def test_an_expired_link_is_refused(
     _refused(browser, link)
     monkeypatch.undo()
     assert browser.login("susan").location == "/"
+
+
+def test_an_address_typed_decomposed_finds_the_account_stored_composed(app: Flask) -> None:
+    """ "é" as one code point or as "e" and a combining accent is one address, as stored."""
+    from microblog.accounts.services import find_by_email, register_user
+    from microblog.extensions import db
+
+    with app.app_context():
+        user = register_user(
+            db.session, username="jose", email="jos\u00e9@example.com", password="cat-on-keyboard"
+        )
+        db.session.commit()
+
+        assert find_by_email(db.session, " JOSE\u0301@example.com ") == user
+        assert find_by_email(db.session, "not an address") is None
