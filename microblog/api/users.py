@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from microblog import totals
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user, register_user, update_user
 from microblog.api.auth import current_user
 from microblog.api.conditional import require_current
-from microblog.api.pagination import paginate
-from microblog.api.representations import user_json, user_url
+from microblog.api.pagination import as_rows, paginate
+from microblog.api.representations import USER_FIELDS, user_json, user_url
 from microblog.api.schemas import Collection, PageQuery, UserCreate, UserOut, UserUpdate
 from microblog.api.spec import RESPONSE_ID, Link, Reply, operation, serialize
 from microblog.errors import Forbidden
@@ -62,10 +62,12 @@ def create_user(body: UserCreate) -> Reply:
 def list_users(query: PageQuery) -> Reply:
     """All users, by id."""
     return paginate(
-        select(User).order_by(User.id),
+        select(*USER_FIELDS).order_by(User.id),
         query,
         user_json,
         total=lambda: totals.total(db.session, totals.USERS),
+        fetch=as_rows,
+        ids_first=User.id,
     )
 
 
@@ -107,7 +109,7 @@ def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
 def list_followers(user_id: int, query: PageQuery) -> Reply:
     """The users following this user, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followers_of(user.id), query, user_json, total=lambda: user.follower_count)
+    return _user_page(followers_of(user.id), query, user.follower_count)
 
 
 @bp.get("/users/<int:user_id>/following")
@@ -115,4 +117,15 @@ def list_followers(user_id: int, query: PageQuery) -> Reply:
 def list_following(user_id: int, query: PageQuery) -> Reply:
     """The users this user follows, by username."""
     user = get_user(db.session, user_id)
-    return paginate(followed_by(user.id), query, user_json, total=lambda: user.following_count)
+    return _user_page(followed_by(user.id), query, user.following_count)
+
+
+def _user_page(users: Select[User], query: PageQuery, total: int) -> Reply:
+    """A page of `users`, read as rows of what a user's representation shows."""
+    return paginate(
+        users.with_only_columns(*USER_FIELDS),
+        query,
+        user_json,
+        total=lambda: total,
+        fetch=as_rows,
+    )
