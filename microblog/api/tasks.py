@@ -28,7 +28,6 @@ def task_url(task_id: str) -> str:
 
 def task_json(task: Task) -> dict[str, Any]:
     url = task_url(task.id)
-    done = task.complete and task.error is None
     return {
         "id": task.id,
         "name": task.name,
@@ -37,7 +36,7 @@ def task_json(task: Task) -> dict[str, Any]:
         "error": task.error,
         "created_at": task.created_at,
         "finished_at": task.finished_at,
-        "_links": {"self": url, "result": f"{url}/result" if done else None},
+        "_links": {"self": url, "result": f"{url}/result" if task.has_result else None},
     }
 
 

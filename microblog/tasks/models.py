@@ -26,6 +26,11 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def has_result(self) -> bool:
+        """Whether there is a result to fetch: the task completed, and without an error."""
+        return self.complete and self.error is None
+
 
 # One running task per user and name, enforced by the database so two racing requests
 # cannot both start an export.

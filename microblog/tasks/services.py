@@ -123,7 +123,7 @@ def task_result(session: Db, user: User, task_id: str) -> str:
     task = get_task(session, user, task_id)
     if not task.complete:
         raise Conflict("the task is not complete yet")
-    if task.error is not None or task.result is None:
+    if not task.has_result or task.result is None:
         raise Conflict(f"the task failed and has no result: {task.error}")
     return task.result
 
