@@ -302,7 +302,8 @@ def _http_status(port: int, path: str) -> int | None:
 
 
 def _healthy(port: int) -> int | None:
-    """GET /healthz through this port: 200 when the app reaches its database and Redis."""
+    """GET /healthz through this port: 200 when the app reaches its database (and says
+    "degraded" in the body while Redis is away; the worker's wait checks Redis)."""
     status = _http_status(port, "/healthz")
     if status == 404:
         # An app without /healthz: any answer of its own (below 500) will do.

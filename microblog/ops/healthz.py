@@ -1,9 +1,16 @@
 """`GET /healthz`: can this server answer requests? For load balancers and the cluster script.
 
-200 `{"status": "ok", "database": "ok", "redis": "ok"}` when the database answers `SELECT 1`
-and Redis (when REDIS_URL is set; "not configured" otherwise) answers PING; 503 with
-`"status": "unavailable"` and the failing part marked `"unavailable"` otherwise. The reason is
-logged, not shown: connection errors name hosts and users.
+- 200 `{"status": "ok", "database": "ok", "redis": "ok"}` when the database answers `SELECT 1`
+  and Redis answers PING (`"redis": "not configured"` without REDIS_URL, still "ok").
+- 200 `{"status": "degraded", "database": "ok", "redis": "unavailable"}` when the database
+  answers and Redis does not. The server still serves everything but starting exports (rate
+  limits count in each process's memory meanwhile), so a load balancer must keep it: with
+  Redis shared by every server, a 503 here would take them all out at once. Monitoring sees
+  "degraded" and can alert.
+- 503 `{"status": "unavailable", "database": "unavailable", ...}` when the database does not
+  answer, whatever Redis does: the server cannot serve, take it out.
+
+The reason is logged, not shown: connection errors name hosts and users.
 
 It answers quickly either way: the database is asked on a connection of its own with short
 timeouts (PostgreSQL's connect timeout cannot be under 2 s), not through the application's
@@ -27,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ENGINE = "microblog.healthz.engine"
 OK = "ok"
+DEGRADED = "degraded"
 UNAVAILABLE = "unavailable"
 NOT_CONFIGURED = "not configured"
 REDIS_TIMEOUT = 1.0
@@ -38,12 +46,22 @@ def init_app(app: Flask) -> None:
 
 
 def healthz() -> tuple[Response, int]:
-    """Whether the database and Redis answer."""
-    checks = {"database": check_database(current_app), "redis": check_redis(current_app)}
-    healthy = all(state in (OK, NOT_CONFIGURED) for state in checks.values())
-    response = jsonify(status=OK if healthy else UNAVAILABLE, **checks)
+    """Whether the database and Redis answer; only the database decides whether to serve."""
+    database = check_database(current_app)
+    redis = check_redis(current_app)
+    status = overall_status(database, redis)
+    response = jsonify(status=status, database=database, redis=redis)
     response.headers["Cache-Control"] = "no-store"
-    return response, 200 if healthy else 503
+    return response, 503 if status == UNAVAILABLE else 200
+
+
+def overall_status(database: str, redis: str) -> str:
+    """Unavailable without the database, degraded without Redis, ok otherwise."""
+    if database != OK:
+        return UNAVAILABLE
+    if redis not in (OK, NOT_CONFIGURED):
+        return DEGRADED
+    return OK
 
 
 def check_database(app: Flask) -> str:

@@ -1,5 +1,6 @@
-"""GET /healthz: 200 when the database (and Redis, when configured) answer; 503 naming the part
-that does not, quickly, even when it hangs."""
+"""GET /healthz: 200 "ok" when the database (and Redis, when configured) answer; 200 "degraded"
+when only Redis does not, so a load balancer keeps the server; 503 "unavailable" when the
+database does not. Quickly, even when a part hangs."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_needs_no_authentication_and_answers_head(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("failure", ["refused", "silent"])
-def test_unavailable_when_the_database_does_not_answer(
+def test_healthz_is_503_when_the_database_is_unreachable(
     make_ops_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with silent_server() as silent:
@@ -76,7 +77,7 @@ def test_unavailable_when_the_sqlite_file_cannot_be_opened(
 
 
 @pytest.mark.parametrize("failure", ["refused", "silent"])
-def test_unavailable_when_redis_does_not_answer_within_a_second(
+def test_healthz_is_200_and_degraded_when_redis_does_not_answer_within_a_second(
     make_ops_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with silent_server() as silent:
@@ -85,9 +86,29 @@ def test_unavailable_when_redis_does_not_answer_within_a_second(
 
         response, seconds = _timed_health(app)
 
-    assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
+    # The server still serves all but new exports: a load balancer must keep it.
+    assert response.status_code == 200
+    assert response.json == {"status": "degraded", "database": "ok", "redis": "unavailable"}
+    assert response.headers["Cache-Control"] == "no-store"
     assert seconds < 1.5
     assert "Redis does not answer" in caplog.text
     # Connection errors name hosts and users: logged, not shown.
     assert "127.0.0.1" not in response.get_data(as_text=True)
+
+
+def test_healthz_is_503_not_degraded_when_the_database_and_redis_are_both_unreachable(
+    make_ops_app: Callable[..., Flask],
+) -> None:
+    app = make_ops_app(
+        f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/microblog",
+        REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+    )
+
+    response, _seconds = _timed_health(app)
+
+    assert response.status_code == 503
+    assert response.json == {
+        "status": "unavailable",
+        "database": "unavailable",
+        "redis": "unavailable",
+    }
