@@ -109,10 +109,16 @@ class ThreadExecutor:
 
 
 class RQExecutor:
-    """Jobs queued on Redis for `microblog worker` processes (RQ)."""
+    """Jobs queued on Redis for `microblog worker` processes (RQ).
+
+    While Redis is away, a task ends at once as not queued (the user may start it again), but
+    a call (mailing a reset link) runs in a thread of this process instead: the person asking
+    has no way to know that their mail was never sent.
+    """
 
     def __init__(self, app: Flask, redis_url: str, queue_name: str) -> None:
         self.app = app
+        self._here = ThreadExecutor(app, max_workers=1)
         connection = Redis.from_url(
             redis_url,
             socket_connect_timeout=ENQUEUE_CONNECT_TIMEOUT,
@@ -144,7 +150,8 @@ class RQExecutor:
                 CALL, job, *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILED_JOB_KEPT
             )
         except RedisError:
-            log.exception("%s%r could not be queued", job, args)
+            log.warning("%s could not be queued: running it in this process", job, exc_info=True)
+            self._here.call(job, *args)
 
 
 def run_job(task_id: str) -> None:

@@ -183,3 +183,28 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_as
     body = message.get_body(("plain",))
     assert body is not None
     assert "http://localhost/reset_password/" in body.get_content()
+
+
+def test_a_reset_link_is_still_mailed_while_redis_is_away(
+    make_other_app: Callable[..., Flask],
+    make_user: Callable[..., ApiUser],
+    smtp_server: tuple[str, int, Inbox],
+) -> None:
+    host, port, inbox = smtp_server
+    unreachable = make_other_app(
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        MAIL_SERVER=host,
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
+    )
+    make_user("susan")
+    person = Browser(unreachable.test_client())
+
+    answer = person.submit("/reset_password_request", {"email": "susan@example.com"})
+
+    assert (answer.status_code, answer.location) == (302, "/login")
+    [message] = inbox.wait_for(1)
+    assert message["To"] == "susan@example.com"
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "http://localhost/reset_password/" in body.get_content()
