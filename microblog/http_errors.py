@@ -60,6 +60,10 @@ def error_response(status: int, message: str, reason: str | None = None) -> Resp
             mimetype="text/html",
         )
     response.status_code = status
+    if not is_api_request():
+        # Chosen by `wants_json`: a shared cache must not give a browser the JSON, or a script
+        # the page.
+        response.vary.add("Accept")
     return response
 
 

@@ -14,7 +14,7 @@ from microblog.accounts.avatars import avatar_url
 from microblog.accounts.services import note_activity
 from microblog.db import utcnow
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
-from microblog.http_errors import error_response, wants_json
+from microblog.http_errors import error_response, is_api_request, wants_json
 from microblog.posts.translation import TranslatorSettings
 from microblog.web.session_user import SessionUser, user_of
 
@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(fragments.bp, url_prefix="/fragments")
     app.context_processor(_template_globals)
+    app.after_request(_vary_by_language)
 
 
 @login_manager.user_loader
@@ -73,7 +74,20 @@ def unauthorized() -> Response:
     if wants_json():
         return error_response(401, "sign in to see this")
     flash(_("Please sign in to see this page."), "info")
-    return redirect(login_url("auth.login", next_url=request.url))
+    response = redirect(login_url("auth.login", next_url=request.url))
+    response.vary.add("Accept")  # a script asking for JSON gets the 401 above
+    return response
+
+
+def _vary_by_language(response: Response) -> Response:
+    """The site's answers speak the reader's language (`select_locale`), so a shared cache
+    must keep one copy per Accept-Language. Not the API's (JSON, in English), nor a static
+    file (the same for everyone; its 404 page is in a language, though)."""
+    endpoint = request.endpoint or ""
+    static = endpoint == "static" or endpoint.endswith(".static")
+    if not is_api_request() and not (static and response.status_code < 400):
+        response.vary.add("Accept-Language")
+    return response
 
 
 def _template_globals() -> dict[str, Any]:

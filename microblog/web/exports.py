@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -22,7 +21,6 @@ from microblog.tasks.executors import current_executor
 from microblog.tasks.models import Task
 from microblog.tasks.services import get_task, start_task, task_result
 from microblog.web.feedback import show_domain_error
-from microblog.web.forms import EmptyForm
 
 bp = Blueprint("exports", __name__)
 
@@ -30,9 +28,6 @@ bp = Blueprint("exports", __name__)
 @bp.post("/export")
 @login_required
 def start() -> BaseResponse:
-    if not EmptyForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "danger")
-        return redirect(url_for("main.user", username=current_user.username))
     try:
         task = start_task(db.session, current_user.user, "export_posts", current_executor())
     except DomainError as exc:

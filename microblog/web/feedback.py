@@ -15,6 +15,7 @@ DOMAIN_MESSAGES = (
     _l("please use a different username"),
     _l("please use a different email address"),
     _l("username must be 1 to 64 characters of letters, digits, '_', '.' or '-'"),
+    _l("email must be at most 254 characters"),
     _l("password must be 8 to 256 characters"),
     _l("about_me must be at most 140 characters"),
     _l("body must not be empty"),

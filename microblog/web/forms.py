@@ -1,17 +1,26 @@
-"""The site's forms. They check shape (required, lengths for the browser); the rules
-themselves (a valid username, a taken email, ...) are the domain's, reported back onto the
-fields by `show_domain_error`."""
+"""The site's forms. They check only that a field was filled in and that a repeated password
+matches. The rules (lengths, a valid username, a taken email, ...) are the domain's, which
+trims free text (a post, a message, an about-me) before judging it; `show_domain_error` puts
+its message on the field, in the reader's language.
+
+The limits still reach the browser as `maxlength`/`minlength` attributes, taken from the same
+constants the domain checks, so it can help the person before anything is sent.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from microblog.accounts import rules
 from microblog.messaging.models import MESSAGE_MAX
 from microblog.posts.services import BODY_MAX
+
+USERNAME = {"maxlength": rules.USERNAME_MAX}
+EMAIL = {"maxlength": rules.EMAIL_MAX}
+PASSWORD = {"minlength": rules.PASSWORD_MIN, "maxlength": rules.PASSWORD_MAX}
 
 
 class LoginForm(FlaskForm):
@@ -22,14 +31,9 @@ class LoginForm(FlaskForm):
 
 
 class RegistrationForm(FlaskForm):
-    username = StringField(
-        _l("Username"), validators=[DataRequired(), Length(max=rules.USERNAME_MAX)]
-    )
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=rules.EMAIL_MAX)])
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(min=rules.PASSWORD_MIN, max=rules.PASSWORD_MAX)],
-    )
+    username = StringField(_l("Username"), validators=[DataRequired()], render_kw=USERNAME)
+    email = StringField(_l("Email"), validators=[DataRequired()], render_kw=EMAIL)
+    password = PasswordField(_l("Password"), validators=[DataRequired()], render_kw=PASSWORD)
     password2 = PasswordField(
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match."))],
@@ -38,15 +42,13 @@ class RegistrationForm(FlaskForm):
 
 
 class ResetPasswordRequestForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=rules.EMAIL_MAX)])
+    # An address no one can have (too long, malformed) gets the same answer as an unknown one.
+    email = StringField(_l("Email"), validators=[DataRequired()], render_kw=EMAIL)
     submit = SubmitField(_l("Request password reset"))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=rules.PASSWORD_MIN, max=rules.PASSWORD_MAX)],
-    )
+    password = PasswordField(_l("New password"), validators=[DataRequired()], render_kw=PASSWORD)
     password2 = PasswordField(
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match."))],
@@ -55,24 +57,27 @@ class ResetPasswordForm(FlaskForm):
 
 
 class EditProfileForm(FlaskForm):
-    username = StringField(
-        _l("Username"), validators=[DataRequired(), Length(max=rules.USERNAME_MAX)]
-    )
-    about_me = TextAreaField(_l("About me"), validators=[Length(max=rules.ABOUT_ME_MAX)])
+    username = StringField(_l("Username"), validators=[DataRequired()], render_kw=USERNAME)
+    about_me = TextAreaField(_l("About me"), render_kw={"maxlength": rules.ABOUT_ME_MAX})
     submit = SubmitField(_l("Save"))
 
 
 class PostForm(FlaskForm):
-    post = TextAreaField(_l("Say something"), validators=[DataRequired(), Length(max=BODY_MAX)])
+    post = TextAreaField(
+        _l("Say something"), validators=[DataRequired()], render_kw={"maxlength": BODY_MAX}
+    )
     submit = SubmitField(_l("Post"))
 
 
 class MessageForm(FlaskForm):
-    message = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=MESSAGE_MAX)])
+    message = TextAreaField(
+        _l("Message"), validators=[DataRequired()], render_kw={"maxlength": MESSAGE_MAX}
+    )
     submit = SubmitField(_l("Send"))
 
 
 class EmptyForm(FlaskForm):
-    """A button that changes something (follow, unfollow, export): CSRF-protected."""
+    """A button that changes something (follow, unfollow, export). It renders the CSRF token;
+    CSRFProtect refuses a POST without it before any view runs."""
 
     submit = SubmitField(_l("Submit"))

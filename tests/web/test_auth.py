@@ -74,7 +74,7 @@ def test_a_taken_username_or_email_in_any_case_is_shown_on_its_field(
     ("form", "error"),
     [
         ({"password2": "something-else"}, "Passwords must match."),
-        ({"password": "short", "password2": "short"}, "Field must be between 8 and 256"),
+        ({"password": "short", "password2": "short"}, "password must be 8 to 256 characters"),
         ({"username": "no spaces"}, "username must be 1 to 64 characters"),
         ({"email": "not-an-address"}, "email is not a valid address"),
         ({"username": ""}, "This field is required."),

@@ -48,10 +48,11 @@ def test_the_list_above_is_every_post_of_the_site(app: Flask) -> None:
 
 
 # Every form without a token; a few with a bad one, or with a real one from another session
-# (the attacker's own, fetched from the site).
+# (the attacker's own, fetched from the site). The views of the buttons (follow, unfollow,
+# export) check no token of their own: CSRFProtect refuses before they run.
 CASES = [(path, "missing") for path in POSTS] + [
     (path, token)
-    for path in ("/login", "/", "/follow/carol", "/reset_password/{token}")
+    for path in ("/login", "/", "/follow/carol", "/export", "/reset_password/{token}")
     for token in ("wrong", "someone else's")
 ]
 

@@ -75,3 +75,19 @@ def test_a_wrong_method_is_405_with_allow(browser: Browser) -> None:
     assert page.status_code == 405
     assert page.headers["Allow"] == "OPTIONS, POST"
     assert "<h1>405 Method Not Allowed</h1>" in text(page)
+
+
+@pytest.mark.parametrize("accept", [HTML, JSON])
+def test_an_answer_chosen_by_accept_varies_by_accept(app: Flask, accept: dict[str, str]) -> None:
+    """A shared cache must not give a browser the JSON, or a script the page."""
+    client = app.test_client()
+    for path in ("/nowhere", "/explore", "/fragments/unread"):  # a 404; signed out: 302 or 401
+        answer = client.get(path, headers=accept)
+        assert answer.status_code in (302, 401, 404), path
+        assert "Accept" in answer.vary, path
+
+
+def test_the_api_answers_json_whatever_the_accept_so_does_not_vary_by_it(app: Flask) -> None:
+    answer = app.test_client().get("/api/nowhere", headers=HTML)
+    assert (answer.status_code, answer.mimetype) == (404, "application/json")
+    assert "Accept" not in answer.vary

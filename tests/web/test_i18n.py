@@ -113,3 +113,37 @@ def test_the_error_page_speaks_the_reader_s_language(
     assert page.status_code == 404
     assert f"<h1>{title}</h1>" in text(page)
     assert f'<html lang="{language}">' in text(page) and back in text(page)
+
+
+def test_every_answer_of_the_site_varies_by_language(
+    app: Flask, signed_in: Callable[..., Browser]
+) -> None:
+    """So a shared cache never gives one reader's Spanish page to another who reads English."""
+    susan = signed_in("susan")
+    anonymous = Browser(app.test_client(), language="es")
+    answers = {
+        "signed out, /login": anonymous.get("/login"),
+        "signed out, /register": anonymous.get("/register"),
+        "signed out, / (to sign in)": anonymous.get("/"),
+        "a 404 page": anonymous.get("/nowhere"),
+        "a 404 for a static file": anonymous.get("/static/nowhere.css"),
+        "a refused form": anonymous.post("/login", {}, token_from=None),
+        "a sign-in": anonymous.login("susan"),
+        "/": susan.get("/"),
+        "/explore": susan.get("/explore"),
+        "a profile": susan.get("/user/susan"),
+        "a profile card": susan.get("/user/susan/popup"),
+        "/search": susan.get("/search?q=x"),
+        "/messages": susan.get("/messages"),
+        "/edit_profile": susan.get("/edit_profile"),
+    }
+    for what, answer in answers.items():
+        assert "Accept-Language" in answer.vary, what
+
+
+def test_the_api_and_static_files_do_not_vary_by_language(app: Flask) -> None:
+    client = app.test_client()
+    for path in ("/api/users", "/api/nowhere", "/static/app.css"):
+        with client.get(path, headers={"Accept-Language": "es"}) as answer:  # a file: closed
+            assert answer.status_code in (200, 401, 404), path
+            assert "Accept-Language" not in answer.vary, path

@@ -68,7 +68,7 @@ def test_a_message_is_sent_counted_as_unread_and_read_in_the_inbox(
     ("body", "error"),
     [
         ("", "This field is required."),
-        ("x" * (MESSAGE_MAX + 1), f"Field cannot be longer than {MESSAGE_MAX} characters."),
+        ("x" * (MESSAGE_MAX + 1), f"body must be at most {MESSAGE_MAX} characters"),
         ("a\x00b", "body must not contain NUL characters"),
     ],
 )

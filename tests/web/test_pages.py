@@ -57,7 +57,7 @@ def test_home_has_a_form_that_posts_and_the_feed_of_me_and_whom_i_follow(
     [
         ("", "This field is required."),
         ("   ", "This field is required."),
-        ("x" * (BODY_MAX + 1), f"Field cannot be longer than {BODY_MAX} characters."),
+        ("x" * (BODY_MAX + 1), f"body must be at most {BODY_MAX} characters"),
         ("nul \x00 inside", "body must not contain NUL characters"),
     ],
 )
@@ -193,7 +193,7 @@ def test_edit_profile_only_ever_edits_the_one_signed_in(susan: Browser, john: Br
     [
         ({"username": "no spaces"}, "username must be 1 to 64 characters"),
         ({"username": ""}, "This field is required."),
-        ({"about_me": "z" * 141}, "Field cannot be longer than 140 characters."),
+        ({"about_me": "z" * 141}, "about_me must be at most 140 characters"),
         ({"about_me": "nul\x00"}, "about_me must not contain NUL characters"),
     ],
 )

@@ -140,6 +140,10 @@ def post_bodies(response: TestResponse) -> list[str]:
     return _texts(response, r'<p class="mb-1 post-body"[^>]*>(.*?)</p>')
 
 
+def message_bodies(response: TestResponse) -> list[str]:
+    return _texts(response, r'<p class="mb-1 message-body">(.*?)</p>')
+
+
 def cookies_set(response: TestResponse) -> dict[str, str]:
     """{name: the whole Set-Cookie header} of a response."""
     return {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
