@@ -52,9 +52,7 @@ def status(task_id: str) -> Response:
         progress=task.progress,
         complete=task.complete,
         error=task.error,
-        download=url_for("exports.download", task_id=task.id)
-        if task.complete and not task.error
-        else None,
+        download=url_for("exports.download", task_id=task.id) if task.has_result else None,
     )
 
 
