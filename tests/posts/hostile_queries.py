@@ -1,6 +1,7 @@
 """Query strings that mean something to SQL, to FTS5 or to tsquery syntax, and other oddities.
 
-Each must be either refused as an invalid `q` or searched as plain words: never an error.
+Each must be either refused as an invalid `q` (those in REFUSED, with its message) or searched
+as plain words: never an error.
 """
 
 from microblog.posts.search_query import MAX_QUERY_LENGTH
@@ -67,3 +68,26 @@ HOSTILE = [
     " OR ".join(["a"] * 40),
     '"' + "a " * 99 + '"',
 ]
+
+NO_WORD = "q needs at least one word to look for"
+UNCLOSED = 'q has an unclosed quote (")'
+# The hostile queries that hold no word to look for, or an unclosed quote; every other one is
+# searched.
+REFUSED = {
+    ":*": NO_WORD,
+    "'": NO_WORD,
+    "''": NO_WORD,
+    "\\": NO_WORD,
+    "%": NO_WORD,
+    "_": NO_WORD,
+    "*": NO_WORD,
+    "OR": NO_WORD,
+    "-": NO_WORD,
+    "--a": NO_WORD,
+    '""': NO_WORD,
+    "\u200b": NO_WORD,
+    '"': UNCLOSED,
+    '"a" "': UNCLOSED,
+    '-"a b': UNCLOSED,
+}
+SEARCHED = [text for text in HOSTILE if text not in REFUSED]

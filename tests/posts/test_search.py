@@ -23,7 +23,7 @@ from microblog.posts.models import Post
 from microblog.posts.search import search_posts, search_users
 from microblog.posts.services import create_post, delete_post, edit_post
 from tests.api.api_helpers import insert_users
-from tests.posts.hostile_queries import HOSTILE
+from tests.posts.hostile_queries import SEARCHED
 
 
 @pytest.fixture
@@ -330,15 +330,11 @@ def test_what_cannot_be_searched_is_invalid(session: Db, search: Any, text: str)
     assert refused.value.field == "q"
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", SEARCHED)
 def test_hostile_queries_are_searched_as_plain_words(session: Db, author: User, text: str) -> None:
     write(session, author, "a b c: a & b | !a 'quoted' NEAR(a b) 100% \\ 日本語 ünïcode ab")
 
     for search in (search_posts, search_users):
-        try:
-            statement = search(session, text)
-        except Invalid as refused:
-            assert refused.field == "q"
-            continue
+        statement = search(session, text)
         session.scalars(statement.limit(10)).all()
         session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
