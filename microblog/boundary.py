@@ -15,8 +15,9 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
-from microblog.accounts.services import save_last_seen
-from microblog.db import reset_write_intent, set_write_intent
+from microblog.accounts.models import User
+from microblog.accounts.services import note_activity, save_last_seen
+from microblog.db import reset_write_intent, set_write_intent, utcnow
 from microblog.extensions import db
 from microblog.http_errors import handle_database_unavailable
 
@@ -28,6 +29,14 @@ def writes_on_read(view: F) -> F:
     """Mark a GET view that writes, so its transaction begins as a writer's."""
     view.writes_on_read = True  # type: ignore[attr-defined]
     return view
+
+
+def count_as_activity(user: User) -> None:
+    """This request is `user`'s activity (an API token or a site session): `last_seen` moves,
+    at most once per LAST_SEEN_RESOLUTION, saved by `commit` after the request's own writes."""
+    now = utcnow()
+    if note_activity(user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
+        g.seen = (user.id, now)
 
 
 def _will_write() -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 from werkzeug.wrappers import Response
 
 from microblog.accounts.models import Token, User
-from microblog.accounts.services import authenticate, note_activity
+from microblog.accounts.services import authenticate
 from microblog.accounts.tokens import authenticate_token
+from microblog.boundary import count_as_activity
 from microblog.db import utcnow
 from microblog.errors import Unauthenticated
 from microblog.extensions import db
@@ -53,8 +54,7 @@ def verify_token(plaintext: str) -> User | None:
     g.current_token = token
     # As stored before this request refreshes it: what the client's ETag was computed from.
     g.stored_last_seen = token.user.last_seen
-    if note_activity(token.user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
-        g.seen = (token.user.id, now)
+    count_as_activity(token.user)
     return token.user
 
 

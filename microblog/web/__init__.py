@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request
+from flask import Flask, current_app, flash, redirect, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_url
 from werkzeug.wrappers import Response
 
 from microblog.accounts.avatars import avatar_url
-from microblog.accounts.services import note_activity
-from microblog.db import utcnow
+from microblog.boundary import count_as_activity
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
 from microblog.http_errors import error_response, is_api_request, wants_json
 from microblog.posts.translation import TranslatorSettings
@@ -62,9 +61,7 @@ def load_user(session_id: str) -> SessionUser | None:
     user = user_of(session_id)
     if user is None:
         return None
-    now = utcnow()
-    if note_activity(user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
-        g.seen = (user.id, now)
+    count_as_activity(user)
     return SessionUser(user)
 
 
