@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from microblog.errors import Invalid
+from microblog.errors import N_, Invalid
 
 # Control characters but tab and line breaks: invisible on a page, and in a terminal (a log, an
 # export read with `cat`) they move the cursor or recolour text.
@@ -17,12 +17,17 @@ def storable(field: str, value: str) -> str:
     PostgreSQL text cannot hold NUL, so no backend accepts it.
     """
     if "\x00" in value:
-        raise Invalid(field, f"{field} must not contain NUL characters")
+        raise Invalid(field, N_("%(field)s must not contain NUL characters"), field=field)
     found = _CONTROL_CHARACTERS.search(value)
     if found:
         raise Invalid(
             field,
-            f"{field} must not contain control characters "
-            f"(U+{ord(found.group()):04X} at position {found.start()})",
+            N_(
+                "%(field)s must not contain control characters "
+                "(%(character)s at position %(position)s)"
+            ),
+            field=field,
+            character=f"U+{ord(found.group()):04X}",
+            position=found.start(),
         )
     return value

@@ -10,7 +10,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-from microblog.errors import Invalid
+from microblog.errors import N_, Invalid
 from microblog.text import storable
 
 USERNAME_MAX = 64
@@ -28,7 +28,7 @@ def username(value: str) -> str:
     if not _username_re.fullmatch(value):
         raise Invalid(
             "username",
-            "username must be 1 to 64 characters of letters, digits, '_', '.' or '-'",
+            N_("username must be 1 to 64 characters of letters, digits, '_', '.' or '-'"),
         )
     return value
 
@@ -36,11 +36,14 @@ def username(value: str) -> str:
 def email(value: str) -> str:
     """A syntactically valid address, lower-cased so uniqueness ignores case."""
     if len(value) > EMAIL_MAX:
-        raise Invalid("email", f"email must be at most {EMAIL_MAX} characters")
+        raise Invalid("email", N_("email must be at most %(max)s characters"), max=EMAIL_MAX)
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise Invalid("email", f"email is not a valid address: {exc}") from None
+        # The reason is email-validator's, in English: only the sentence around it is translated.
+        raise Invalid(
+            "email", N_("email is not a valid address: %(reason)s"), reason=str(exc)
+        ) from None
     return checked.normalized.lower()
 
 
@@ -48,7 +51,9 @@ def password(value: str) -> str:
     if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
         raise Invalid(
             "password",
-            f"password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
+            N_("password must be %(min)s to %(max)s characters"),
+            min=PASSWORD_MIN,
+            max=PASSWORD_MAX,
         )
     return value
 
@@ -56,5 +61,7 @@ def password(value: str) -> str:
 def about_me(value: str) -> str:
     value = storable("about_me", value).strip()
     if len(value) > ABOUT_ME_MAX:
-        raise Invalid("about_me", f"about_me must be at most {ABOUT_ME_MAX} characters")
+        raise Invalid(
+            "about_me", N_("about_me must be at most %(max)s characters"), max=ABOUT_ME_MAX
+        )
     return value

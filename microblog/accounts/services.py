@@ -17,18 +17,18 @@ from microblog.accounts import rules
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
 from microblog.db import MAX_ID, Db, autocommits
-from microblog.errors import Invalid, NotFound
+from microblog.errors import N_, Invalid, NotFound
 
 TAKEN_MESSAGES = {
-    "username": "please use a different username",
-    "email": "please use a different email address",
+    "username": N_("please use a different username"),
+    "email": N_("please use a different email address"),
 }
 
 
 def get_user(session: Db, user_id: int) -> User:
     user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+        raise NotFound(N_("user %(user_id)s does not exist"), user_id=user_id)
     return user
 
 
@@ -39,7 +39,7 @@ def get_by_username(session: Db, username: str) -> User:
         else None
     )
     if user is None:
-        raise NotFound(f"user {username} does not exist")
+        raise NotFound(N_("user %(username)s does not exist"), username=username)
     return user
 
 
@@ -162,11 +162,11 @@ def set_password(session: Db, user: User, password: str) -> None:
 
 def _new_password_hash(user: User, password: str | None, old_password: str | None) -> str:
     if old_password is None:
-        raise Invalid("old_password", "old_password is required to change the password")
+        raise Invalid("old_password", N_("old_password is required to change the password"))
     if password is None:
-        raise Invalid("password", "password is required together with old_password")
+        raise Invalid("password", N_("password is required together with old_password"))
     if not verify_password(user.password_hash, old_password):
-        raise Invalid("old_password", "old_password is not the current password")
+        raise Invalid("old_password", N_("old_password is not the current password"))
     return hash_password(rules.password(password))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from microblog.accounts.models import Token, User
 from microblog.db import Db, utcnow
-from microblog.errors import Unauthenticated
+from microblog.errors import N_, Unauthenticated
 
 
 def _digest(plaintext: str) -> str:
@@ -52,11 +52,11 @@ def authenticate_token(session: Db, plaintext: str, now: datetime) -> Token:
     """The live token for `plaintext`, with its user loaded in the same query."""
     token = session.scalar(_token_by_digest(), {"digest": _digest(plaintext)})
     if token is None:
-        raise Unauthenticated("the token is not valid")
+        raise Unauthenticated(N_("the token is not valid"))
     if token.revoked_at is not None:
-        raise Unauthenticated("the token has been revoked")
+        raise Unauthenticated(N_("the token has been revoked"))
     if token.expires_at <= now:
-        raise Unauthenticated("the token has expired")
+        raise Unauthenticated(N_("the token has expired"))
     return token
 
 

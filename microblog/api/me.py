@@ -10,7 +10,7 @@ from microblog.api.auth import current_user
 from microblog.api.representations import user_json
 from microblog.api.schemas import UserOut
 from microblog.api.spec import RESPONSE_ID, Link, operation
-from microblog.errors import NotFound
+from microblog.errors import N_, NotFound
 from microblog.extensions import db
 from microblog.messaging.services import unread_count
 from microblog.social.services import follow, is_following, unfollow
@@ -68,4 +68,4 @@ def unfollow_user(user_id: int) -> None:
 def check_following(user_id: int) -> None:
     """Whether you follow a user: 204 if you do, 404 otherwise."""
     if not is_following(db.session, current_user().id, user_id):
-        raise NotFound(f"you do not follow user {user_id}")
+        raise NotFound(N_("you do not follow user %(user_id)s"), user_id=user_id)

@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.accounts.models import User
 from microblog.db import MAX_ID, Db
-from microblog.errors import Invalid, NotFound
+from microblog.errors import N_, Invalid, NotFound
 from microblog.messaging.models import MESSAGE_MAX, Message
 from microblog.messaging.notifications import notify
 from microblog.text import storable
@@ -17,9 +17,9 @@ from microblog.text import storable
 def clean_body(body: str) -> str:
     body = storable("body", body).strip()
     if not body:
-        raise Invalid("body", "body must not be empty")
+        raise Invalid("body", N_("body must not be empty"))
     if len(body) > MESSAGE_MAX:
-        raise Invalid("body", f"body must be at most {MESSAGE_MAX} characters")
+        raise Invalid("body", N_("body must be at most %(max)s characters"), max=MESSAGE_MAX)
     return body
 
 
@@ -27,10 +27,14 @@ def send_message(session: Db, sender: User, recipient_id: int, body: str) -> Mes
     """Send; the recipient hears of it through an `unread_message_count` notification."""
     body = clean_body(body)
     if recipient_id == sender.id:
-        raise Invalid("recipient_id", "you cannot send a message to yourself")
+        raise Invalid("recipient_id", N_("you cannot send a message to yourself"))
     recipient = session.get(User, recipient_id) if 0 < recipient_id <= MAX_ID else None
     if recipient is None:
-        raise Invalid("recipient_id", f"recipient_id {recipient_id} is not a user")
+        raise Invalid(
+            "recipient_id",
+            N_("recipient_id %(recipient_id)s is not a user"),
+            recipient_id=recipient_id,
+        )
     message = Message(sender=sender, recipient=recipient, body=body)
     session.add(message)
     session.flush()
@@ -85,7 +89,7 @@ def get_message(session: Db, reader: User, message_id: int) -> Message:
         else None
     )
     if message is None or reader.id not in (message.sender_id, message.recipient_id):
-        raise NotFound(f"message {message_id} does not exist")
+        raise NotFound(N_("message %(message_id)s does not exist"), message_id=message_id)
     return message
 
 

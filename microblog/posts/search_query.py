@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, phraseto_tsquery
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from microblog.errors import Invalid
+from microblog.errors import N_, Invalid
 from microblog.text import storable
 
 MAX_QUERY_LENGTH = 200
@@ -46,12 +46,12 @@ class Query:
 def parse(text: str) -> Query:
     storable("q", text)
     if len(text) > MAX_QUERY_LENGTH:
-        raise Invalid("q", f"q must be at most {MAX_QUERY_LENGTH} characters")
+        raise Invalid("q", N_("q must be at most %(max)s characters"), max=MAX_QUERY_LENGTH)
     clauses: list[list[Term]] = []
     join_next = False
     for match in _TOKEN.finditer(text):
         if match.group(5):
-            raise Invalid("q", 'q has an unclosed quote (")')
+            raise Invalid("q", N_('q has an unclosed quote (")'))
         quoted = match.group(2) is not None
         raw = match.group(2) if quoted else match.group(4)
         excluded = bool(match.group(1) or match.group(3))
@@ -70,7 +70,7 @@ def parse(text: str) -> Query:
             clauses.append([term])
         join_next = False
     if not any(not term.excluded for clause in clauses for term in clause):
-        raise Invalid("q", "q needs at least one word to look for")
+        raise Invalid("q", N_("q needs at least one word to look for"))
     return Query(tuple(tuple(clause) for clause in clauses))
 
 

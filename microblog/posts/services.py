@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from microblog import totals
 from microblog.accounts.models import User
 from microblog.db import MAX_ID, Db
-from microblog.errors import Forbidden, Invalid, NotFound
+from microblog.errors import N_, Forbidden, Invalid, NotFound
 from microblog.posts.language import detect_language
 from microblog.posts.models import Post
 from microblog.social.models import Follow
@@ -23,18 +23,18 @@ def clean_body(body: str) -> str:
     """The body as stored: trimmed, 1 to 280 characters."""
     body = storable("body", body).strip()
     if not body:
-        raise Invalid("body", "body must not be empty")
+        raise Invalid("body", N_("body must not be empty"))
     if len(body) > BODY_MAX:
-        raise Invalid("body", f"body must be at most {BODY_MAX} characters")
+        raise Invalid("body", N_("body must be at most %(max)s characters"), max=BODY_MAX)
     return body
 
 
 def get_post(session: Db, post_id: int) -> Post:
     if not 0 < post_id <= MAX_ID:
-        raise NotFound(f"post {post_id} does not exist")
+        raise NotFound(N_("post %(post_id)s does not exist"), post_id=post_id)
     post = session.scalar(select(Post).options(joinedload(Post.author)).where(Post.id == post_id))
     if post is None:
-        raise NotFound(f"post {post_id} does not exist")
+        raise NotFound(N_("post %(post_id)s does not exist"), post_id=post_id)
     return post
 
 
@@ -69,7 +69,7 @@ def own_post(session: Db, actor: User, post_id: int) -> Post:
     """The post, if `actor` wrote it: 404 if there is none, 403 if it is someone else's."""
     post = get_post(session, post_id)
     if post.user_id != actor.id:
-        raise Forbidden("you can only change your own posts")
+        raise Forbidden(N_("you can only change your own posts"))
     return post
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from microblog.errors import DomainError
+from microblog.errors import N_, DomainError
 
 TIMEOUT = 10  # seconds: a slow translator must not hold a worker for long
 
@@ -52,8 +52,10 @@ def translate(settings: TranslatorSettings, text: str, source: str | None, targe
         if settings.microsoft_key:
             return _microsoft(settings, text, source, target)
     except (requests.RequestException, KeyError, IndexError, TypeError, ValueError) as exc:
-        raise TranslationFailed(f"the translation service failed: {exc}") from None
-    raise TranslationFailed("no translation service is configured")
+        raise TranslationFailed(
+            N_("the translation service failed: %(reason)s"), reason=str(exc)
+        ) from None
+    raise TranslationFailed(N_("no translation service is configured"))
 
 
 def _libretranslate(

@@ -8,20 +8,20 @@ from sqlalchemy.exc import IntegrityError
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user
 from microblog.db import MAX_ID, Db
-from microblog.errors import Conflict, Invalid
+from microblog.errors import N_, Conflict, Invalid
 from microblog.messaging.notifications import notify
 from microblog.social.models import Follow
 
 
 def follow(session: Db, actor: User, target_id: int) -> User:
     if target_id == actor.id:
-        raise Invalid("id", "you cannot follow yourself")
+        raise Invalid("id", N_("you cannot follow yourself"))
     target = get_user(session, target_id)
     try:
         with session.begin_nested():
             session.add(Follow(follower_id=actor.id, followed_id=target.id))
     except IntegrityError:
-        raise Conflict(f"you already follow {target.username}") from None
+        raise Conflict(N_("you already follow %(username)s"), username=target.username) from None
     _move_counters(session, actor, target, +1)
     notify(session, target.id, "new_follower", {"user_id": actor.id, "username": actor.username})
     return target
@@ -33,7 +33,7 @@ def unfollow(session: Db, actor: User, target_id: int) -> User:
         delete(Follow).where(Follow.follower_id == actor.id, Follow.followed_id == target.id)
     )
     if deleted.rowcount == 0:  # type: ignore[attr-defined]
-        raise Conflict(f"you do not follow {target.username}")
+        raise Conflict(N_("you do not follow %(username)s"), username=target.username)
     _move_counters(session, actor, target, -1)
     return target
 

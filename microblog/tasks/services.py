@@ -16,11 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from microblog.accounts.models import User
 from microblog.db import Db, after_commit, utcnow
-from microblog.errors import Conflict, Invalid, NotFound
+from microblog.errors import N_, Conflict, Invalid, NotFound
 from microblog.tasks.models import Task
 
-# What a user may start. Each name has a job in microblog/tasks/jobs.py.
-TASK_NAMES = ("export_posts",)
+# What a user may start. Each name has a job in microblog/tasks/jobs.py, and says in its own
+# words that one is running already (a translation can then call it what the reader would).
+ALREADY_RUNNING = {
+    "export_posts": N_("an export_posts task is already running; wait until it is complete"),
+}
+TASK_NAMES = tuple(ALREADY_RUNNING)
 
 # A task still running after this long lost its job (a worker or server that died): it no
 # longer stops the user from starting another. Longer than any job is allowed to run.
@@ -30,7 +34,13 @@ ABANDONED = "the task was abandoned (its worker stopped); start it again"
 # How many tasks of one name a user may start in STARTS_WINDOW. An export reads every post
 # the user wrote: one at a time is not enough of a limit when each takes a second.
 STARTS_ALLOWED = 5
-STARTS_WINDOW = timedelta(hours=1)
+STARTS_WINDOW = timedelta(hours=1)  # the refusal says "per hour": change both together
+# One template per plural form of the minutes. English and Spanish, the site's languages, share
+# the rule (one is singular, any other number plural); another rule would need ngettext.
+TOO_OFTEN = (
+    N_("you may start %(allowed)s %(name)s tasks per hour; try again in %(minutes)s minute"),
+    N_("you may start %(allowed)s %(name)s tasks per hour; try again in %(minutes)s minutes"),
+)
 
 
 class Executor(Protocol):
@@ -47,7 +57,7 @@ class Executor(Protocol):
 def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
     """Start `name` for `user`: one of each at a time; the job is submitted after the commit."""
     if name not in TASK_NAMES:
-        raise Invalid("name", f"name must be one of: {', '.join(TASK_NAMES)}")
+        raise Invalid("name", N_("name must be one of: %(names)s"), names=", ".join(TASK_NAMES))
     _give_up_abandoned(session, user.id, name)
     running = select(Task.id).where(Task.user_id == user.id, Task.name == name, ~Task.complete)
     if session.scalar(running.limit(1)) is not None:
@@ -66,7 +76,7 @@ def start_task(session: Db, user: User, name: str, executor: Executor) -> Task:
 
 
 def _already_running(name: str) -> Conflict:
-    return Conflict(f"an {name} task is already running; wait until it is complete")
+    return Conflict(ALREADY_RUNNING[name])
 
 
 def _ensure_not_too_often(session: Db, user_id: int, name: str) -> None:
@@ -80,19 +90,12 @@ def _ensure_not_too_often(session: Db, user_id: int, name: str) -> None:
     if count < STARTS_ALLOWED:
         return
     minutes = _minutes_until(oldest + STARTS_WINDOW, now)
-    raise Conflict(
-        f"you may start {STARTS_ALLOWED} {name} tasks per {_hours(STARTS_WINDOW)}; "
-        f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
-    )
+    template = TOO_OFTEN[0] if minutes == 1 else TOO_OFTEN[1]
+    raise Conflict(template, allowed=STARTS_ALLOWED, name=name, minutes=minutes)
 
 
 def _minutes_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds() / 60))
-
-
-def _hours(window: timedelta) -> str:
-    hours = window.total_seconds() / 3600
-    return "hour" if hours == 1 else f"{hours:g} hours"
 
 
 def _give_up_abandoned(session: Db, user_id: int, name: str) -> None:
@@ -114,7 +117,7 @@ def get_task(session: Db, user: User, task_id: str) -> Task:
     """The user's task; another user's is as absent as one that does not exist."""
     task = session.get(Task, task_id)
     if task is None or task.user_id != user.id:
-        raise NotFound(f"no task {task_id}")
+        raise NotFound(N_("no task %(task_id)s"), task_id=task_id)
     return task
 
 
@@ -122,9 +125,9 @@ def task_result(session: Db, user: User, task_id: str) -> str:
     """The result (JSON text) of the user's complete task."""
     task = get_task(session, user, task_id)
     if not task.complete:
-        raise Conflict("the task is not complete yet")
+        raise Conflict(N_("the task is not complete yet"))
     if not task.has_result or task.result is None:
-        raise Conflict(f"the task failed and has no result: {task.error}")
+        raise Conflict(N_("the task failed and has no result: %(error)s"), error=str(task.error))
     return task.result
 
 

@@ -14,6 +14,7 @@ from microblog.extensions import db
 from microblog.messaging.services import unread_count
 from microblog.posts.services import get_post
 from microblog.posts.translation import TranslationFailed, TranslatorSettings, translate
+from microblog.web.feedback import translated
 
 log = logging.getLogger(__name__)
 bp = Blueprint("fragments", __name__)
@@ -36,7 +37,7 @@ def translate_post(post_id: int) -> Response | tuple[Response, int]:
         post = get_post(db.session, post_id)
         text = translate(settings, post.body, post.language, str(get_locale() or "en"))
     except NotFound as exc:
-        return jsonify(error=exc.message), 404
+        return jsonify(error=translated(exc)), 404
     except TranslationFailed as exc:
         # The reader gets a sentence in their language; the cause goes to the log.
         log.warning("translating post %s failed: %s", post_id, exc.message)

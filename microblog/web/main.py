@@ -140,7 +140,7 @@ def search() -> str:
         try:
             results = list(db.session.scalars(finder(db.session, text).limit(50)).unique())
         except DomainError as exc:
-            error = gettext(exc.message)
+            error = gettext(exc.template, **exc.values)
     return render_template(
         "main/search.html", title=_("Search"), q=text, kind=kind, results=results, error=error
     )
