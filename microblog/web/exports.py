@@ -20,7 +20,7 @@ from microblog.extensions import db
 from microblog.tasks.executors import current_executor
 from microblog.tasks.models import Task
 from microblog.tasks.services import get_task, start_task, task_result
-from microblog.web.feedback import show_domain_error
+from microblog.web.feedback import show_domain_error, translated
 
 bp = Blueprint("exports", __name__)
 
@@ -64,7 +64,7 @@ def download(task_id: str) -> Response:
     except NotFound:
         abort(404)
     except DomainError as exc:
-        return Response(exc.message, status=409, mimetype="text/plain")
+        return Response(translated(exc), status=409, mimetype="text/plain")
     filename = f"microblog-{current_user.username}-posts.json"
     return Response(
         data,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -19,7 +18,7 @@ from microblog.posts import search as post_search
 from microblog.posts import services as posts
 from microblog.posts.models import Post
 from microblog.social import services as social
-from microblog.web.feedback import show_domain_error
+from microblog.web.feedback import show_domain_error, translated
 from microblog.web.forms import EditProfileForm, EmptyForm, PostForm
 from microblog.web.pages import newest_first
 
@@ -140,7 +139,7 @@ def search() -> str:
         try:
             results = list(db.session.scalars(finder(db.session, text).limit(50)).unique())
         except DomainError as exc:
-            error = gettext(exc.template, **exc.values)
+            error = translated(exc)
     return render_template(
         "main/search.html", title=_("Search"), q=text, kind=kind, results=results, error=error
     )
