@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from microblog import create_app
 from microblog.extensions import db
 from tests.support import ApiUser, basic_auth, make_app, required_or_skip, stop_jobs
+from tests.tasks.task_support import Inbox, running_smtp
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -126,11 +127,12 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_other_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Another app on the test's database, with settings of its own (a second server)."""
+    """Another app with settings of its own (a second server); on the test's (emptied)
+    database unless told, its job threads done before the test ends."""
     made: list[Flask] = []
 
-    def make(**overrides: Any) -> Flask:
-        other = make_app(database_url, **overrides)
+    def make(database: str | None = None, **overrides: Any) -> Flask:
+        other = make_app(database or database_url, **overrides)
         other.instance_path = str(tmp_path / f"instance-{len(made) + 1}")
         made.append(other)
         return other
@@ -156,6 +158,20 @@ def _empty(engine: sa.Engine) -> None:
                 conn.exec_driver_sql(f"DELETE FROM {table}")
             # AUTOINCREMENT tables remember their last id; start each test from 1 again.
             conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+
+
+@pytest.fixture
+def smtp_inbox() -> Inbox:
+    """Where `smtp_server` keeps the mail it receives; a module may override it (a slow
+    server in tests/security/test_authentication.py)."""
+    return Inbox()
+
+
+@pytest.fixture
+def smtp_server(smtp_inbox: Inbox) -> Iterator[tuple[str, int, Inbox]]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
+    with running_smtp(smtp_inbox) as port:
+        yield "127.0.0.1", port, smtp_inbox
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""The fault tests' tools: starting the load, probing recovery, killing and restarting app
-servers, reading the figures out of the clients' reports and checking them against the
-database."""
+"""The fault tests' tools: starting the load, probing recovery, watching app servers (a test
+restarts one with tests.server.live_support.running_gunicorn), reading the figures out of the
+clients' reports and checking them against the database."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import contextlib
 import json
 import multiprocessing
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +21,6 @@ from tests.cluster.cluster_support import User, client, signed_up
 from tests.faults.load import CONNECTION_ERROR, TIMED_OUT, Plan, Report, read_report, run_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 OUTPUT = REPO_ROOT / "test-output" / "reliability.json"
 # A request that takes longer than this has hung, as far as these tests are concerned.
 REQUEST_TIMEOUT = 5.0
@@ -208,51 +203,6 @@ def healthz_status(url: str) -> int:
         return requests.get(f"{url}/healthz", timeout=REQUEST_TIMEOUT).status_code
     except requests.RequestException:
         return CONNECTION_ERROR
-
-
-@contextlib.contextmanager
-def restarted_app_servers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """App servers the test starts itself (after killing the cluster's), stopped at the end."""
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-
-def start_app_server(
-    env: Mapping[str, str], port: int, log: Path, metrics_dir: Path
-) -> subprocess.Popen[bytes]:
-    """gunicorn with gunicorn.conf.py on `port`, as scripts/cluster starts an app server."""
-    environment = {
-        **env,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "TRUSTED_PROXIES": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    environment.pop("GUNICORN_CMD_ARGS", None)
-    environment.pop("MICROBLOG_METRICS_DIR_IS_TEMPORARY", None)
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--config", str(REPO_ROOT / "gunicorn.conf.py")],
-            cwd=REPO_ROOT,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 # -- figures -----------------------------------------------------------------------------------

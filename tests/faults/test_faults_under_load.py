@@ -11,6 +11,7 @@ once. The figures go to test-output/reliability.json (RELIABILITY.md quotes them
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -35,9 +36,7 @@ from tests.faults.fault_support import (
     healthz_status,
     new_marker,
     read_database,
-    restarted_app_servers,
     sign_up_clients,
-    start_app_server,
     start_load,
     wait_for,
     window_figures,
@@ -45,6 +44,7 @@ from tests.faults.fault_support import (
 )
 from tests.faults.load import GRACE, TIMED_OUT
 from tests.faults.services import PrivatePostgres, PrivateRedis
+from tests.server.live_support import running_gunicorn
 
 pytestmark = pytest.mark.faults
 
@@ -84,9 +84,10 @@ def kill_a_worker(cluster: Cluster, prober: Prober) -> Fault:
 
 
 def kill_and_restart_an_app_server(
-    cluster: Cluster, env: dict[str, str], prober: Prober, restarted: list[Any]
+    cluster: Cluster, env: dict[str, str], prober: Prober, restarted: contextlib.ExitStack
 ) -> Fault:
-    """SIGKILL app-2's master and workers; the other server carries on; restart app-2."""
+    """SIGKILL app-2's master and workers; the other server carries on; restart app-2 (as
+    scripts/cluster started it: its port, log and metrics directory), stopped with `restarted`."""
     app = cluster.apps[1]
     pid = cluster.pid(app.name)
     began = time.monotonic()
@@ -95,12 +96,17 @@ def kill_and_restart_an_app_server(
     assert wait_for(lambda: not alive(pid), 10) is not None, f"{app.name} survived SIGKILL"
     _sleep_until(began + APP_SERVER_DOWN)
     undone = time.monotonic()
-    restarted.append(
-        start_app_server(
-            env,
+    restarted.enter_context(
+        running_gunicorn(
+            {
+                **env,
+                # What scripts/cluster adds to the environment of each of its app servers.
+                "TRUSTED_PROXIES": "1",
+                "PYTHONUNBUFFERED": "1",
+                "PROMETHEUS_MULTIPROC_DIR": str(cluster.run_dir / f"{app.name}-metrics"),
+            },
             app.port,
             cluster.run_dir / f"{app.name}.log",
-            cluster.run_dir / f"{app.name}-metrics",
         )
     )
     serving = wait_for(lambda: healthz_status(app.url) == 200, 2 * RESTART_LIMIT, pause=0.2)
@@ -276,7 +282,7 @@ def test_the_service_recovers_from_each_fault_within_10_s_and_keeps_every_acknow
     prober = Prober(cluster.url, probe_user, marker)
     load = start_load(cluster.url, users, SECONDS, tmp_path, marker)
     faults: list[Fault] = []
-    with restarted_app_servers() as restarted:
+    with contextlib.ExitStack() as restarted:
         try:
             steps: list[Callable[[], Fault]] = [
                 lambda: kill_a_worker(cluster, prober),

@@ -30,8 +30,8 @@ def test_healthy_without_redis(client: FlaskClient) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthy_with_redis(make_ops_app: Callable[..., Flask]) -> None:
-    app = make_ops_app(REDIS_URL=redis_or_skip())
+def test_healthy_with_redis(make_other_app: Callable[..., Flask]) -> None:
+    app = make_other_app(REDIS_URL=redis_or_skip())
 
     response, _seconds = _timed_health(app)
 
@@ -46,11 +46,11 @@ def test_needs_no_authentication_and_answers_head(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("failure", ["refused", "silent"])
 def test_healthz_is_503_when_the_database_is_unreachable(
-    make_ops_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
+    make_other_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with silent_server() as silent:
         port = closed_port() if failure == "refused" else silent
-        app = make_ops_app(f"postgresql+psycopg://postgres@127.0.0.1:{port}/microblog")
+        app = make_other_app(f"postgresql+psycopg://postgres@127.0.0.1:{port}/microblog")
 
         response, seconds = _timed_health(app)
 
@@ -66,9 +66,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(
 
 
 def test_unavailable_when_the_sqlite_file_cannot_be_opened(
-    make_ops_app: Callable[..., Flask], tmp_path: Path
+    make_other_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    app = make_ops_app(f"sqlite:///{tmp_path}/no/such/folder/microblog.db")
+    app = make_other_app(f"sqlite:///{tmp_path}/no/such/folder/microblog.db")
 
     response, _seconds = _timed_health(app)
 
@@ -78,11 +78,11 @@ def test_unavailable_when_the_sqlite_file_cannot_be_opened(
 
 @pytest.mark.parametrize("failure", ["refused", "silent"])
 def test_healthz_is_200_and_degraded_when_redis_does_not_answer_within_a_second(
-    make_ops_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
+    make_other_app: Callable[..., Flask], failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with silent_server() as silent:
         port = closed_port() if failure == "refused" else silent
-        app = make_ops_app(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+        app = make_other_app(REDIS_URL=f"redis://127.0.0.1:{port}/0")
 
         response, seconds = _timed_health(app)
 
@@ -97,9 +97,9 @@ def test_healthz_is_200_and_degraded_when_redis_does_not_answer_within_a_second(
 
 
 def test_healthz_is_503_not_degraded_when_the_database_and_redis_are_both_unreachable(
-    make_ops_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
 ) -> None:
-    app = make_ops_app(
+    app = make_other_app(
         f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/microblog",
         REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
     )

@@ -70,8 +70,8 @@ def _records(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def logging_app(make_ops_app: Callable[..., Flask]) -> Flask:
-    app = make_ops_app()
+def logging_app(make_other_app: Callable[..., Flask]) -> Flask:
+    app = make_other_app()
 
     def log_something() -> str:
         logger = logging.getLogger("microblog.test")

@@ -88,8 +88,8 @@ def test_paths_that_match_no_route_share_one_label(client: FlaskClient) -> None:
     assert "no/such/page" not in text and "nothing-here" not in text and "BREW" not in text
 
 
-def test_each_app_counts_its_own_requests(make_ops_app: Callable[..., Flask]) -> None:
-    first, second = make_ops_app().test_client(), make_ops_app().test_client()
+def test_each_app_counts_its_own_requests(make_other_app: Callable[..., Flask]) -> None:
+    first, second = make_other_app().test_client(), make_other_app().test_client()
     for _ in range(3):
         first.get("/healthz")
 
@@ -99,9 +99,9 @@ def test_each_app_counts_its_own_requests(make_ops_app: Callable[..., Flask]) ->
 
 
 def test_metrics_need_no_authentication_and_are_not_rate_limited(
-    make_ops_app: Callable[..., Flask],
+    make_other_app: Callable[..., Flask],
 ) -> None:
-    client = make_ops_app(RATELIMIT_ENABLED=True, RATELIMIT_API="1 per minute").test_client()
+    client = make_other_app(RATELIMIT_ENABLED=True, RATELIMIT_API="1 per minute").test_client()
     for _ in range(5):
         response = client.get("/metrics")
         assert response.status_code == 200

@@ -26,7 +26,7 @@ from microblog.accounts.models import Token
 from microblog.extensions import db
 from tests.server.live_support import run_live_server
 from tests.support import FAST_HASH, ApiUser, basic_auth
-from tests.tasks.task_support import Inbox, running_smtp
+from tests.tasks.task_support import Inbox
 from tests.web.web_support import CSRF_FIELD
 
 # OWASP's least Argon2id parameters (19 MiB, 2 passes): slow enough that skipping the KDF for
@@ -138,10 +138,9 @@ class SlowInbox(Inbox):
 
 
 @pytest.fixture
-def slow_smtp_server() -> Iterator[tuple[str, int, SlowInbox]]:
-    inbox = SlowInbox()
-    with running_smtp(inbox) as port:
-        yield "127.0.0.1", port, inbox
+def smtp_inbox() -> SlowInbox:
+    """This module's `smtp_server` is a slow one."""
+    return SlowInbox()
 
 
 @pytest.fixture
@@ -149,11 +148,11 @@ def one_worker_server(
     backend: str,
     database_factory: Callable[[str], str],
     tmp_path: Path,
-    slow_smtp_server: tuple[str, int, SlowInbox],
+    smtp_server: tuple[str, int, Inbox],
 ) -> Iterator[str]:
     """`make run` with a single gunicorn sync worker, mailing through the slow mail server: a
     request that kept the worker busy with a mail would hold up the next one."""
-    host, port, _inbox = slow_smtp_server
+    host, port, _inbox = smtp_server
     mail = {"MAIL_SERVER": host, "MAIL_PORT": str(port)}
     with run_live_server(database_factory(backend), tmp_path, mail, workers=1) as server:
         yield server.base_url
@@ -161,10 +160,10 @@ def one_worker_server(
 
 @pytest.mark.live
 def test_a_reset_request_answers_alike_and_as_fast_for_known_and_unknown_addresses(
-    one_worker_server: str, slow_smtp_server: tuple[str, int, SlowInbox]
+    one_worker_server: str, smtp_server: tuple[str, int, Inbox]
 ) -> None:
     base = one_worker_server
-    inbox = slow_smtp_server[2]
+    inbox = smtp_server[2]
     body = {"username": "victim", "email": "victim@example.com", "password": "victims-secret-1"}
     assert requests.post(f"{base}/api/users", json=body, timeout=30).status_code == 201
     browser = requests.Session()

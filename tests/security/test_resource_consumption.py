@@ -9,7 +9,7 @@ the sign-in limit of the web site.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from microblog.extensions import db
 from microblog.tasks.models import Task
 from microblog.tasks.services import STARTS_ALLOWED, STARTS_WINDOW
 from tests.api.api_helpers import assert_json_error
-from tests.support import ApiUser, basic_auth, make_app
+from tests.support import ApiUser, basic_auth
 from tests.web.web_support import Browser, text
 
 PAGE = {"Accept": "text/html"}
@@ -90,14 +90,9 @@ def test_the_site_refuses_exports_past_the_allowance_too(app: Flask, victim: Api
 
 
 @pytest.fixture
-def limited_app(app: Flask, database_url: str) -> Iterator[Flask]:
+def limited_app(make_other_app: Callable[..., Flask]) -> Flask:
     """The app with rate limits on, 3 sign-in attempts a minute, on the test's database."""
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_TOKENS="3 per minute")
-    limited.instance_path = app.instance_path
-    yield limited
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_other_app(RATELIMIT_ENABLED=True, RATELIMIT_TOKENS="3 per minute")
 
 
 def from_address(address: str) -> dict[str, Any]:

@@ -92,8 +92,9 @@ def run_live_server(
     workers: int = 2,
 ) -> Iterator[LiveServer]:
     """`make run` on `database_url`: `microblog db upgrade`, then gunicorn with the repo's
-    gunicorn.conf.py, `workers` workers, on a free port of 127.0.0.1. `extra_env` adds to the
-    environment the server starts with (settings such as UNREAD_POLL_SECONDS)."""
+    gunicorn.conf.py, `workers` workers, on a free port of 127.0.0.1, until it answers.
+    `extra_env` adds to the environment the server starts with (settings such as
+    UNREAD_POLL_SECONDS)."""
     # Rate limits off, as in every test, unless `extra_env` turns them on: tests here sign many
     # users up from one address.
     env = {
@@ -101,8 +102,8 @@ def run_live_server(
         "RATELIMIT_ENABLED": "false",
         **(extra_env or {}),
         "DATABASE_URL": database_url,
+        "WEB_CONCURRENCY": str(workers),
     }
-    env.pop("GUNICORN_CMD_ARGS", None)
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         upgrade = subprocess.run(
@@ -119,8 +120,28 @@ def run_live_server(
         pytest.fail(f"`microblog db upgrade` failed ({upgrade.returncode}):\n{_tail(log_path)}")
 
     port = free_port()
-    env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers))
     server = LiveServer(f"http://127.0.0.1:{port}", port, database_url, log_path)
+    with running_gunicorn(env, port, log_path) as process:
+        _wait_until_ready(process, server)
+        yield server
+
+
+@contextlib.contextmanager
+def running_gunicorn(
+    server_env: Mapping[str, str], port: int, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn with the repo's gunicorn.conf.py on 127.0.0.1:`port`, as `make run` and
+    scripts/cluster start it, until the block ends: then SIGTERM to its process group (master
+    and workers), SIGKILL if it lingers.
+
+    `server_env` is its whole environment (DATABASE_URL, WEB_CONCURRENCY ...), less what would
+    override gunicorn.conf.py (GUNICORN_CMD_ARGS) or claim another server's temporary metrics
+    directory. Its output is appended to `log_path`. The master is yielded, leading a process
+    group of its own, so a test may kill it (and its workers) itself. When it counts as
+    serving is the caller's to wait for."""
+    env = {**server_env, "HOST": "127.0.0.1", "PORT": str(port)}
+    env.pop("GUNICORN_CMD_ARGS", None)
+    env.pop("MICROBLOG_METRICS_DIR_IS_TEMPORARY", None)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
@@ -131,11 +152,10 @@ def run_live_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            _wait_until_ready(process, server)
-            yield server
-        finally:
-            _stop(process)
+    try:
+        yield process
+    finally:
+        _stop(process)
 
 
 def unique_name(prefix: str) -> str:

@@ -1,4 +1,4 @@
-"""Fixtures for the task tests: a real Redis queue, a real SMTP server, apps with settings."""
+"""Fixtures for the task tests: a real Redis queue (the SMTP server is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from redis import Redis
 from rq import Queue
 
 from tests.support import redis_or_skip
-from tests.tasks.task_support import Inbox, running_smtp
 
 # A database number of its own, so nothing here touches anyone else's keys.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -35,11 +34,3 @@ def queue_name(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, int, Inbox]]:
-    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
-    inbox = Inbox()
-    with running_smtp(inbox) as port:
-        yield "127.0.0.1", port, inbox

@@ -15,7 +15,7 @@ from redis import Redis
 from rq import Queue
 
 from microblog.tasks.executors import UNQUEUED, RQExecutor, ThreadExecutor, executor_of
-from tests.support import ApiUser, make_app
+from tests.support import ApiUser
 from tests.tasks.task_support import (
     Inbox,
     assert_full_export,
@@ -40,10 +40,10 @@ def _worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, st
 
 
 def test_the_app_queues_jobs_on_redis_when_redis_url_is_set_and_uses_threads_otherwise(
-    database_url: str, redis_url: str
+    make_other_app: Callable[..., Flask], redis_url: str
 ) -> None:
-    queued = make_app(database_url, REDIS_URL=redis_url)
-    threaded = make_app(database_url, REDIS_URL=None)
+    queued = make_other_app(REDIS_URL=redis_url)
+    threaded = make_other_app(REDIS_URL=None)
     assert isinstance(executor_of(queued), RQExecutor)
     assert isinstance(executor_of(threaded), ThreadExecutor)
 

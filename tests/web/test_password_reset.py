@@ -6,7 +6,7 @@ import email
 import email.policy
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,18 +15,10 @@ from itsdangerous import URLSafeTimedSerializer
 
 from microblog.web.auth import RESET_MAX_AGE
 from tests.support import wait_for_jobs
-from tests.tasks.task_support import Inbox, running_smtp
+from tests.tasks.task_support import Inbox
 from tests.web.web_support import Browser, field_errors, flashes, text
 
 LINK = re.compile(r"http://localhost(/reset_password/\S+)")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, int, Inbox]]:
-    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1: (host, port, inbox)."""
-    inbox = Inbox()
-    with running_smtp(inbox) as port:
-        yield "127.0.0.1", port, inbox
 
 
 def request_reset(person: Browser, address: str) -> None:
