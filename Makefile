@@ -85,7 +85,7 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
 
 ## bench: seed PostgreSQL, load every endpoint with wrk, compare with the /api/ping ceiling
-## (writes bench/results/<date>.json and .png; `.venv/bin/python -m bench.run --help`)
+## (writes bench/results/<date>T<time>.json and .png; `.venv/bin/python -m bench.run --help`)
 bench: $(VENV)/.installed-dev catalogs
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; }

@@ -4,7 +4,7 @@ same run (GET /api/ping: same server, same middleware, no database).
 
     .venv/bin/python -m bench.run [--users 10000 --posts 200000 --follows 50] [--quick]
 
-Writes bench/results/<date>.json and bench/results/<date>.png, and prints a table.
+Writes bench/results/<date>T<time>.json and bench/results/<date>T<time>.png, and prints a table.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def main() -> None:
             )
     report["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / datetime.now(UTC).strftime("%Y-%m-%d")
+    # Date and time: two runs of a day (before and after a change) must not overwrite each other.
+    stem = RESULTS / datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     chart.draw(report, stem.with_suffix(".png"))
     print(_table(report))
