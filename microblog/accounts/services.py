@@ -28,8 +28,35 @@ TAKEN_MESSAGES = {
 def get_user(session: Db, user_id: int) -> User:
     user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
-        raise NotFound(N_("user %(user_id)s does not exist"), user_id=user_id)
+        raise no_such_user(user_id)
     return user
+
+
+def no_such_user(user_id: int) -> NotFound:
+    return NotFound(N_("user %(user_id)s does not exist"), user_id=user_id)
+
+
+def lock_counterpart(session: Db, actor: User, user_id: int) -> User | None:
+    """User `user_id` (None if there is none), for a row `actor` is about to write that refers
+    to both of them: a follow, a message.
+
+    Both users' rows are locked as that row's foreign keys would lock them (FOR KEY SHARE on
+    PostgreSQL; on SQLite writers are serialised already), but now rather than at the insert.
+    So an account deletion under way, which holds its user's row (`deletion.delete_account`),
+    is waited for and then seen as a user who does not exist (a 4xx), never as a foreign key
+    violation at the insert (a 500); and a deletion that starts later waits for this
+    transaction, then finds and uncounts its row. If `actor` is the one who is gone, this
+    raises NotFound.
+    """
+    if not 0 < user_id <= MAX_ID:
+        return None
+    locked = select(User).where(User.id.in_([actor.id, user_id]))
+    users = {
+        user.id: user for user in session.scalars(locked.with_for_update(read=True, key_share=True))
+    }
+    if actor.id not in users:
+        raise no_such_user(actor.id)
+    return users.get(user_id)
 
 
 def get_by_username(session: Db, username: str) -> User:

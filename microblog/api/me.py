@@ -1,4 +1,4 @@
-"""The authenticated user's own view: themself, and whom they follow."""
+"""The authenticated user's own view: themself, whom they follow, and deleting themself."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint
 
+from microblog.accounts.deletion import delete_account
 from microblog.api.auth import current_user
 from microblog.api.representations import user_json
-from microblog.api.schemas import UserOut
+from microblog.api.schemas import AccountDeletion, UserOut
 from microblog.api.spec import RESPONSE_ID, Link, operation
 from microblog.errors import N_, NotFound
 from microblog.extensions import db
@@ -32,6 +33,20 @@ def get_me() -> dict[str, Any]:
     """Yourself, with your email address and the number of unread messages."""
     me = current_user()
     return {**user_json(me, with_email=True), "unread_message_count": unread_count(db.session, me)}
+
+
+# No OpenAPI link leads here: a client (or a stateful test walking the links) reaches it only by
+# sending the password on purpose.
+@bp.delete("/me")
+@operation(tag="me", body=AccountDeletion, errors=(400, 404))
+def delete_me(body: AccountDeletion) -> None:
+    """Delete your account, and everything of yours, for good.
+
+    Send your current `password` to confirm: a wrong one answers 400 naming `password`, and
+    nothing changes. Your posts, your follows both ways, the messages you sent and received,
+    your notifications, tokens and tasks go with it; the token you sent stops working at once.
+    """
+    delete_account(db.session, current_user(), body.password)
 
 
 @bp.post("/me/following/<int:user_id>")

@@ -100,6 +100,11 @@ class UserUpdate(_Body):
         return value
 
 
+class AccountDeletion(_Body):
+    # No length rule: a password of any other length is simply not the current one (400).
+    password: str = Field(description="your current password, to confirm")
+
+
 class PostBody(_Body):
     body: str = Field(description="1 to 280 characters once trimmed")
 

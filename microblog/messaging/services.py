@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.accounts.models import User
-from microblog.db import MAX_ID, Db
+from microblog.accounts.services import lock_counterpart
+from microblog.db import MAX_ID, Db, UTCDateTime, utcnow
 from microblog.errors import N_, Invalid, NotFound
-from microblog.messaging.models import MESSAGE_MAX, Message
+from microblog.messaging.models import MESSAGE_MAX, Message, Notification
 from microblog.messaging.notifications import notify
 from microblog.text import storable
 
@@ -28,7 +40,7 @@ def send_message(session: Db, sender: User, recipient_id: int, body: str) -> Mes
     body = clean_body(body)
     if recipient_id == sender.id:
         raise Invalid("recipient_id", N_("you cannot send a message to yourself"))
-    recipient = session.get(User, recipient_id) if 0 < recipient_id <= MAX_ID else None
+    recipient = lock_counterpart(session, sender, recipient_id)
     if recipient is None:
         raise Invalid(
             "recipient_id",
@@ -79,6 +91,54 @@ def mark_read(session: Db, user: User) -> int | None:
     set_committed_value(user, "last_read_message_id", read_up_to)
     notify(session, user.id, "unread_message_count", {"count": 0})
     return int(size)
+
+
+def recount_unread_without(session: Db, sender_id: int) -> None:
+    """Before the messages of `sender_id` go (their account is being deleted): each person
+    holding unread ones from them is told their unread count without those, as sending and
+    reading do (the state notification `unread_message_count`, replaced). Two statements,
+    whatever the number of people."""
+    reader = aliased(User)
+    holding_unread = (
+        select(Message.recipient_id)
+        .join(reader, reader.id == Message.recipient_id)
+        .where(Message.sender_id == sender_id, Message.id > reader.last_read_message_id)
+    )
+    session.execute(
+        delete(Notification)
+        .where(
+            Notification.name == "unread_message_count",
+            Notification.user_id.in_(holding_unread),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    still_unread = (
+        select(func.count(Message.id))
+        .where(
+            Message.recipient_id == User.id,
+            Message.id > User.last_read_message_id,
+            Message.sender_id != sender_id,
+        )
+        .scalar_subquery()
+    )
+    notices = select(
+        User.id,
+        literal("unread_message_count"),
+        _json_object(session, "count", still_unread),
+        literal(utcnow(), UTCDateTime()),
+    ).where(User.id.in_(holding_unread))
+    session.execute(
+        insert(Notification).from_select(["user_id", "name", "payload", "timestamp"], notices)
+    )
+
+
+def _json_object(session: Db, key: str, value: ColumnElement[int]) -> ColumnElement[object]:
+    """`{key: value}` built by the database, in each one's own words (the key typed: PostgreSQL
+    cannot tell the type of a parameter passed to a function taking "any")."""
+    name = cast(key, String())
+    if session.connection().dialect.name == "postgresql":
+        return func.json_build_object(name, value)
+    return func.json_object(name, value)
 
 
 def get_message(session: Db, reader: User, message_id: int) -> Message:

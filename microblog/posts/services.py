@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from microblog import totals
 from microblog.accounts.models import User
+from microblog.accounts.services import no_such_user
 from microblog.db import MAX_ID, Db
 from microblog.errors import N_, Forbidden, Invalid, NotFound
 from microblog.posts.language import detect_language
@@ -40,10 +41,11 @@ def get_post(session: Db, post_id: int) -> Post:
 
 def create_post(session: Db, author: User, body: str) -> Post:
     body = clean_body(body)
+    if not _move_post_count(session, author.id, +1):
+        raise no_such_user(author.id)
     post = Post(body=body, author=author, language=detect_language(body))
     session.add(post)
     session.flush()
-    session.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
     totals.count_in(session, totals.POSTS, 1, post.id)
     return post
 
@@ -59,10 +61,25 @@ def edit_post(session: Db, post: Post, body: str) -> Post:
 def delete_post(session: Db, post: Post) -> None:
     """Delete a post (the caller has checked it is the actor's, with `own_post`)."""
     author_id, post_id = post.user_id, post.id
+    if not _move_post_count(session, author_id, -1):
+        raise NotFound(N_("post %(post_id)s does not exist"), post_id=post_id)
     session.delete(post)
     session.flush()
-    session.execute(update(User).where(User.id == author_id).values(post_count=User.post_count - 1))
     totals.count_in(session, totals.POSTS, -1, post_id)
+
+
+def _move_post_count(session: Db, author_id: int, step: int) -> bool:
+    """Move the author's post count, before the post row is written: False if the author is
+    gone.
+
+    The author's row is locked first, as an account deletion locks it: a deletion under way is
+    waited for and then seen as a missing author (a 4xx), rather than as a foreign key
+    violation (a 500) or a deadlock with its cascade over the posts.
+    """
+    moved = session.execute(
+        update(User).where(User.id == author_id).values(post_count=User.post_count + step)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def own_post(session: Db, actor: User, post_id: int) -> Post:

@@ -19,10 +19,14 @@ assert set(JOBS) == set(TASK_NAMES), "every task a user may start needs a job"
 
 
 def run_task(task_id: str) -> None:
-    """Run the job of a task (in an application context; the job commits)."""
-    name = db.session.scalar(select(Task.name).where(Task.id == task_id))
+    """Run the job of a task (in an application context; the job commits).
+
+    A task goes with its user's account: one deleted before its job starts is not run, and a
+    job whose task was deleted while it ran ends there, quietly (there is no one left to tell).
+    """
+    name = _name_of(task_id)
     if name is None:
-        log.warning("task %s does not exist; nothing to run", task_id)
+        log.info("task %s is gone (its user deleted their account); nothing to run", task_id)
         return
     job = JOBS.get(name)
     if job is None:
@@ -30,4 +34,14 @@ def run_task(task_id: str) -> None:
         fail_task(db.session, task_id, f"there is no job named {name!r}")
         db.session.commit()
         return
-    job(task_id)
+    try:
+        job(task_id)
+    except Exception:
+        db.session.rollback()
+        if _name_of(task_id) is not None:
+            raise
+        log.info("task %s was deleted with its user's account while it ran; stopped", task_id)
+
+
+def _name_of(task_id: str) -> str | None:
+    return db.session.scalar(select(Task.name).where(Task.id == task_id))

@@ -1,4 +1,5 @@
-"""Signing up, in and out, and resetting a forgotten password through an emailed link."""
+"""Signing up, in and out, resetting a forgotten password through an emailed link, and
+deleting one's account."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from flask import (
 )
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from microblog.accounts import deletion
 from microblog.accounts import services as accounts
 from microblog.accounts.models import User
 from microblog.errors import DomainError
@@ -26,6 +28,7 @@ from microblog.mail import send_email
 from microblog.tasks.executors import current_executor
 from microblog.web.feedback import show_domain_error
 from microblog.web.forms import (
+    DeleteAccountForm,
     LoginForm,
     RegistrationForm,
     ResetPasswordForm,
@@ -101,6 +104,22 @@ def login() -> str | Response:
 def logout() -> Response:
     logout_user()
     return redirect(url_for("main.index"))
+
+
+@bp.route("/delete_account", methods=["GET", "POST"])
+@login_required
+def delete_account() -> str | Response:
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            deletion.delete_account(db.session, current_user.user, form.password.data or "")
+        except DomainError as exc:
+            show_domain_error(exc, form)
+        else:
+            logout_user()
+            flash(_("Your account has been deleted."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/delete_account.html", title=_("Delete my account"), form=form)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -62,6 +62,11 @@ class EditProfileForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Delete my account"))
+
+
 class PostForm(FlaskForm):
     post = TextAreaField(
         _l("Say something"), validators=[DataRequired()], render_kw={"maxlength": BODY_MAX}

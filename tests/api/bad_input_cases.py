@@ -162,6 +162,44 @@ EDIT_USER = [
         headers={"If-Match": '"not-the-etag"'}),
 ]
 
+# --- JSON bodies: DELETE /api/me (susan's password is "correct-horse": no case may send it
+# in a way that is accepted, or the world would lose her) -----------------------------------
+
+DELETE_ME = "DELETE /api/me"
+RIGHT = "correct-horse"
+DELETE_ACCOUNT = [
+    bad("delete-me-password-missing", DELETE_ME, 400, "password", "required", json={}),
+    bad("delete-me-password-null", DELETE_ME, 400, "password", "string", json={"password": None}),
+    bad("delete-me-password-number", DELETE_ME, 400, "password", "string",
+        json={"password": 12345678}),
+    bad("delete-me-password-array", DELETE_ME, 400, "password", "string",
+        json={"password": [RIGHT]}),
+    bad("delete-me-password-empty", DELETE_ME, 400, "password", "required",
+        json={"password": ""}),
+    bad("delete-me-password-wrong", DELETE_ME, 400, "password", "not the current",
+        json={"password": "wrong-horse"}),
+    bad("delete-me-password-in-another-case", DELETE_ME, 400, "password", "not the current",
+        json={"password": RIGHT.upper()}),
+    bad("delete-me-password-100k-characters", DELETE_ME, 400, "password", "not the current",
+        json={"password": RIGHT * 10_000}),
+    bad("delete-me-password-nul", DELETE_ME, 400, "password", "not the current",
+        json={"password": RIGHT + "\x00"}),
+    bad("delete-me-extra-fields-do-not-stand-in-for-the-password", DELETE_ME, 400, "password",
+        "required", json={"old_password": RIGHT, "Password": RIGHT, "confirm": True, "id": 1}),
+    bad("delete-me-duplicate-password-key", DELETE_ME, 400, "password", "more than once",
+        body=b'{"password": "wrong-horse", "password": "correct-horse"}'),
+    bad("delete-me-json-array", DELETE_ME, 400, "object", json=[{"password": RIGHT}]),
+    bad("delete-me-no-body", DELETE_ME, 415, "Content-Type"),
+    bad("delete-me-form-encoded", DELETE_ME, 415, "Content-Type", body=b"password=correct-horse",
+        content_type="application/x-www-form-urlencoded"),
+    bad("delete-me-over-one-mebibyte", DELETE_ME, 413, str(MIB),
+        body=b'{"password": "' + b"p" * MIB + b'"}'),
+    bad("delete-me-without-a-token", DELETE_ME, 401, "bearer token", as_user=None,
+        json={"password": RIGHT}),
+    bad("delete-me-with-basic-credentials", DELETE_ME, 401, "bearer token", as_user=None,
+        json={"password": RIGHT}, headers=raw_basic(b"susan:correct-horse")),
+]
+
 # --- JSON bodies: POST /api/posts, and raw bodies of every kind ----------------------------
 
 TOO_BIG = b'{"body": "' + b"x" * MIB + b'"}'
@@ -469,6 +507,16 @@ PATHS = [
 ]
 # fmt: on
 
-BODIES = [*REGISTER, *EDIT_USER, *POSTS, *EDIT_POST, *MESSAGES, *TASKS, *FOLLOWING, *TOKENS]
+BODIES = [
+    *REGISTER,
+    *EDIT_USER,
+    *DELETE_ACCOUNT,
+    *POSTS,
+    *EDIT_POST,
+    *MESSAGES,
+    *TASKS,
+    *FOLLOWING,
+    *TOKENS,
+]
 QUERIES = [*PAGING, *TIMELINES, *NOTIFICATIONS, *SEARCH, *PATHS]
 CASES = [*BODIES, *HEADERS, *QUERIES]

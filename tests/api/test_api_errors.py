@@ -199,7 +199,7 @@ def test_every_api_response_is_json(client: FlaskClient, make_user: Callable[...
         "401": client.get("/api/me"),
         "403": client.put(f"/api/users/{bob.id}", json={}, headers=susan.headers),
         "404": client.get("/api/nothing"),
-        "405": client.delete("/api/me"),
+        "405": client.patch("/api/me"),
         "409": client.delete(f"/api/me/following/{bob.id}", headers=susan.headers),
         "415": client.post("/api/users", data="x", content_type="text/plain"),
         "204 revoke": client.delete("/api/tokens", headers=bob.headers),

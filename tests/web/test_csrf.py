@@ -29,6 +29,7 @@ POSTS = {
     "/": {"post": "forged"},
     "/index": {"post": "forged"},
     "/edit_profile": {"username": "forged", "about_me": "forged"},
+    "/delete_account": {"password": PASSWORD},
     "/follow/carol": {},
     "/unfollow/john": {},
     "/send_message/john": {"message": "forged"},
