@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -102,6 +103,17 @@ def handle_database_unavailable(exc: OperationalError | InterfaceError) -> Respo
     return response
 
 
+def handle_changed_meanwhile(exc: StaleDataError) -> Response:
+    """409 for a row another request deleted between this one reading it and writing it back
+    (a post edited while its author's account, or the post itself, is being deleted): the
+    client's request was fine a moment ago; reloading shows what there is now."""
+    log.info("row gone meanwhile on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    return error_response(
+        409, "this was deleted by another request meanwhile; reload it", "Conflict"
+    )
+
+
 def refuse_oversized_headers() -> None:
     """431, naming the first header whose line is over `MAX_HEADER_LINE` bytes."""
     for name, value in request.headers.items():
@@ -132,6 +144,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
+    app.register_error_handler(StaleDataError, handle_changed_meanwhile)
     app.before_request(refuse_oversized_headers)
 
     @app.after_request

@@ -66,7 +66,7 @@ def get_post(post_id: int) -> dict[str, Any]:
     tag="posts",
     body=PostBody,
     response=PostOut,
-    errors=(400, 403, 404),
+    errors=(400, 403, 404, 409),
     conditional=True,
     links=(
         Link("GetPost", "api.posts.get_post", {"post_id": RESPONSE_ID}),
@@ -74,7 +74,10 @@ def get_post(post_id: int) -> dict[str, Any]:
     ),
 )
 def edit_post(post_id: int, body: PostBody) -> dict[str, Any]:
-    """Edit your post; with `If-Match`, refused (412) if it changed since you read it."""
+    """Edit your post; with `If-Match`, refused (412) if it changed since you read it.
+
+    409 if the post was deleted while this edit was under way (reload it: it is gone).
+    """
     post = services.own_post(db.session, current_user(), post_id)
     require_current(serialize(PostOut, post_json(post)))
     return post_json(services.edit_post(db.session, post, body.body))
