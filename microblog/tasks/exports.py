@@ -47,8 +47,12 @@ def run_export(task_id: str) -> None:
         recipient, username = user.email, user.username
         document = export_posts(session, task, user, batch_size)
     except Exception:
-        log.exception("export task %s failed", task_id)
         session.rollback()
+        if session.get(Task, task_id) is None:
+            # Deleted with its user's account while it ran: no one is left to tell or to fail.
+            log.info("export task %s is gone with its user's account; stopped", task_id)
+            return
+        log.exception("export task %s failed", task_id)
         fail_task(session, task_id, FAILED)
         _report(session, task_id, user_id, None, complete=True)
         session.commit()
