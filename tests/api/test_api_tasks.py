@@ -22,7 +22,7 @@ from tests.api.api_helpers import (
     parse_timestamp,
 )
 from tests.support import ApiUser
-from tests.tasks.task_support import insert_posts, start_export, wait_for_task
+from tests.tasks.task_support import finished_exports, insert_posts, start_export, wait_for_task
 
 TASK_FIELDS = {
     "id",
@@ -229,19 +229,7 @@ def test_your_tasks_are_listed_newest_first_as_a_paged_collection(
 ) -> None:
     susan = make_user("susan")
     david = make_user("david")
-    with app.app_context(), write_intent():
-        for minutes_ago in (30, 10, 20):
-            db.session.add(
-                Task(
-                    user_id=susan.id,
-                    name="export_posts",
-                    complete=True,
-                    progress=100,
-                    created_at=utcnow() - timedelta(minutes=minutes_ago),
-                    finished_at=utcnow(),
-                )
-            )
-        db.session.commit()
+    finished_exports(app, susan.id, 30, 10, 20)
     running_task(app, david.id)
     newest = start_export(client, susan.headers)
 

@@ -10,19 +10,18 @@ the sign-in limit of the web site.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from microblog.db import utcnow, write_intent
 from microblog.extensions import db
 from microblog.tasks.models import Task
 from microblog.tasks.services import STARTS_ALLOWED, STARTS_WINDOW
 from tests.api.api_helpers import assert_json_error
 from tests.support import ApiUser, basic_auth
+from tests.tasks.task_support import finished_exports
 from tests.web.web_support import Browser, text
 
 PAGE = {"Accept": "text/html"}
@@ -36,28 +35,12 @@ def test_a_form_body_over_one_mebibyte_is_refused_with_413(app: Flask) -> None:
     assert response.status_code == 413
 
 
-def _finished_exports(app: Flask, user_id: int, *minutes_ago: float) -> None:
-    with app.app_context(), write_intent():
-        for minutes in minutes_ago:
-            db.session.add(
-                Task(
-                    user_id=user_id,
-                    name="export_posts",
-                    complete=True,
-                    progress=100,
-                    created_at=utcnow() - timedelta(minutes=minutes),
-                    finished_at=utcnow(),
-                )
-            )
-        db.session.commit()
-
-
 def test_exports_past_the_hourly_allowance_are_refused_with_when_to_retry(
     app: Flask, client: FlaskClient, victim: ApiUser, attacker: ApiUser
 ) -> None:
     window = STARTS_WINDOW.total_seconds() / 60
     # The oldest start leaves the window in 10 minutes; one older still no longer counts.
-    _finished_exports(app, victim.id, window + 5, window - 10, *[1] * (STARTS_ALLOWED - 1))
+    finished_exports(app, victim.id, window + 5, window - 10, *[1] * (STARTS_ALLOWED - 1))
 
     refused = client.post("/api/tasks", json={"name": "export_posts"}, headers=victim.headers)
 
@@ -72,13 +55,13 @@ def test_exports_past_the_hourly_allowance_are_refused_with_when_to_retry(
 def test_exports_within_the_allowance_start(
     app: Flask, client: FlaskClient, victim: ApiUser
 ) -> None:
-    _finished_exports(app, victim.id, *[1] * (STARTS_ALLOWED - 1))
+    finished_exports(app, victim.id, *[1] * (STARTS_ALLOWED - 1))
     started = client.post("/api/tasks", json={"name": "export_posts"}, headers=victim.headers)
     assert started.status_code == 202
 
 
 def test_the_site_refuses_exports_past_the_allowance_too(app: Flask, victim: ApiUser) -> None:
-    _finished_exports(app, victim.id, *[1] * STARTS_ALLOWED)
+    finished_exports(app, victim.id, *[1] * STARTS_ALLOWED)
     browser = Browser(app.test_client())
     browser.login("victim", victim.password)
 

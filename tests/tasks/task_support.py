@@ -20,9 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from microblog.accounts.models import User
-from microblog.db import write_intent
+from microblog.db import utcnow, write_intent
 from microblog.extensions import db
 from microblog.posts.models import Post
+from microblog.tasks.models import Task
 
 FIRST_POST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -138,3 +139,22 @@ def assert_full_export(document: dict[str, Any], user_id: int, username: str, co
     assert times[0] == FIRST_POST_TIME
     assert posts[0]["body"] == "post number 0"
     assert posts[-1]["body"] == f"post number {count - 1}"
+
+
+def finished_exports(app: Flask, user_id: int, *minutes_ago: float) -> None:
+    """Exports the user started `minutes_ago`, each finished (with a result) as it started:
+    the history the hourly allowance counts."""
+    with app.app_context(), write_intent():
+        for minutes in minutes_ago:
+            started = utcnow() - timedelta(minutes=minutes)
+            db.session.add(
+                Task(
+                    user_id=user_id,
+                    name="export_posts",
+                    complete=True,
+                    progress=100,
+                    created_at=started,
+                    finished_at=started,
+                )
+            )
+        db.session.commit()

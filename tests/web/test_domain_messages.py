@@ -4,7 +4,6 @@ Spanish reader in Spanish, the values filled in; an English reader sees the doma
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -12,11 +11,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from microblog.accounts.models import User
-from microblog.db import utcnow, write_intent
 from microblog.extensions import db
 from microblog.posts.search_query import MAX_QUERY_LENGTH
-from microblog.tasks.models import Task
 from microblog.tasks.services import STARTS_ALLOWED, STARTS_WINDOW
+from tests.tasks.task_support import finished_exports
 from tests.web.web_support import Browser, field_errors, flashes, text
 
 
@@ -25,25 +23,6 @@ def validator_reason(address: str) -> str:
     with pytest.raises(EmailNotValidError) as refused:
         validate_email(address, check_deliverability=False)
     return str(refused.value)
-
-
-def finished_exports(app: Flask, username: str, *minutes_ago: float) -> None:
-    """Exports `username` started `minutes_ago`, all finished."""
-    with app.app_context(), write_intent():
-        user_id = db.session.scalar(select(User.id).where(User.username == username))
-        for minutes in minutes_ago:
-            started = utcnow() - timedelta(minutes=minutes)
-            db.session.add(
-                Task(
-                    user_id=user_id,
-                    name="export_posts",
-                    complete=True,
-                    progress=100,
-                    created_at=started,
-                    finished_at=started,
-                )
-            )
-        db.session.commit()
 
 
 @pytest.mark.parametrize(
@@ -104,8 +83,10 @@ def test_an_export_past_the_hourly_allowance_says_when_to_retry_in_the_reader_s_
 ) -> None:
     susan = signed_in("susan", language=language)
     window = STARTS_WINDOW.total_seconds() / 60
+    with app.app_context():
+        susan_id = db.session.scalar(select(User.id).where(User.username == "susan"))
     # The oldest start leaves the window in `leaves_window_in` minutes.
-    finished_exports(app, "susan", window - leaves_window_in, *[1] * (STARTS_ALLOWED - 1))
+    finished_exports(app, susan_id, window - leaves_window_in, *[1] * (STARTS_ALLOWED - 1))
 
     refused = susan.post("/export", token_from="/user/susan")
 
