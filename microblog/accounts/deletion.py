@@ -14,10 +14,9 @@ from sqlalchemy import delete, select
 
 from microblog import totals
 from microblog.accounts.models import User
-from microblog.accounts.passwords import verify_password
-from microblog.accounts.services import no_such_user
+from microblog.accounts.services import confirm_password, no_such_user
 from microblog.db import Db
-from microblog.errors import N_, Invalid
+from microblog.errors import N_
 from microblog.messaging.services import recount_unread_without
 from microblog.social.services import forget_follows
 
@@ -46,10 +45,9 @@ def delete_account(session: Db, user: User, password: str) -> None:
 
 def _confirm_password(user: User, password: str) -> None:
     """Refused the way a password change refuses a wrong `old_password`: 400 naming the field."""
-    if not password:
-        raise Invalid("password", N_("password is required to delete the account"))
-    if not verify_password(user.password_hash, password):
-        raise Invalid("password", N_("password is not the current password"))
+    confirm_password(
+        user, password, field="password", missing=N_("password is required to delete the account")
+    )
 
 
 def _lock(session: Db, user_id: int) -> int:

@@ -187,13 +187,35 @@ def set_password(session: Db, user: User, password: str) -> None:
     session.flush()
 
 
+WRONG_PASSWORD_MESSAGES = {
+    "old_password": N_("old_password is not the current password"),
+    "password": N_("password is not the current password"),
+}
+
+
+def confirm_password(user: User, password: str | None, *, field: str, missing: str) -> None:
+    """The one check of a signed-in person's current password, outside signing in (changing
+    the password, deleting the account): 400 naming `field`, with `missing` when none was sent.
+
+    Every such check goes through here, so whatever guards password guessing guards them all.
+    """
+    if not password:
+        raise Invalid(field, missing)
+    if not verify_password(user.password_hash, password):
+        raise Invalid(field, WRONG_PASSWORD_MESSAGES[field])
+
+
 def _new_password_hash(user: User, password: str | None, old_password: str | None) -> str:
     if old_password is None:
         raise Invalid("old_password", N_("old_password is required to change the password"))
     if password is None:
         raise Invalid("password", N_("password is required together with old_password"))
-    if not verify_password(user.password_hash, old_password):
-        raise Invalid("old_password", N_("old_password is not the current password"))
+    confirm_password(
+        user,
+        old_password,
+        field="old_password",
+        missing=N_("old_password is required to change the password"),
+    )
     return hash_password(rules.password(password))
 
 
