@@ -147,9 +147,7 @@ def update_user(
         email=changes.get("email"),
         exclude_id=user.id,
     )
-    for attribute, value in changes.items():
-        setattr(user, attribute, value)
-    _flush_claiming_names(session, user)
+    _flush_claiming_names(session, user, changes)
     return user
 
 
@@ -243,12 +241,24 @@ def _ensure_available(
         raise Invalid("email", TAKEN_MESSAGES["email"])
 
 
-def _flush_claiming_names(session: Db, user: User) -> None:
-    """Flush, letting the unique constraints settle a race that the check above lost."""
+def _flush_claiming_names(session: Db, user: User, changes: dict[str, str] | None = None) -> None:
+    """Apply `changes` to `user` and flush, letting the unique constraints settle a race that
+    the check above lost: the loser is told which name is taken, as if it had come second.
+
+    The changes are made inside the savepoint: `begin_nested` flushes what is pending first,
+    so a change made before it would meet the constraint outside the savepoint, and the
+    violation would end the whole transaction (a 500 on PostgreSQL, where the second writer
+    waits on the first's index entry and fails when it commits).
+    """
+    changes = changes or {}
     # Read now: a failed flush expires the instance, and reloading would show the old names.
-    username, email, user_id = user.username, user.email, user.id
+    username = changes.get("username", user.username)
+    email = changes.get("email", user.email)
+    user_id = user.id
     try:
         with session.begin_nested():
+            for attribute, value in changes.items():
+                setattr(user, attribute, value)
             session.add(user)
     except IntegrityError:
         _ensure_available(session, username=username, email=email, exclude_id=user_id)
