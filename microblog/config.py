@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         if os.environ.get("TRUSTED_HOSTS")
         else None,
         "UNREAD_POLL_SECONDS": int(os.environ.get("UNREAD_POLL_SECONDS") or "10"),
+        # How long one search's statements may run before they are stopped (a 503); 0: no limit.
+        "SEARCH_TIMEOUT_SECONDS": float(os.environ.get("SEARCH_TIMEOUT_SECONDS") or "1.5"),
         # How many reverse proxies (nginx, a load balancer) stand in front and are believed
         # about the client's address and scheme (X-Forwarded-For/-Proto).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or "0"),

@@ -40,6 +40,11 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state (already following, ...)."""
 
 
+class Unavailable(DomainError):
+    """The request is valid but cannot be answered now: a limit of time or of a service
+    behind this one was reached. Trying again later (or asking for less) may succeed."""
+
+
 class Invalid(DomainError):
     """A value the client sent is not acceptable; `field` names it."""
 

@@ -4,6 +4,11 @@ People type words, "quoted phrases", `-excluded` words and `OR` between alternat
 are cut the way both backends cut text (runs of letters and digits, lower-cased), so a query
 means the same on SQLite FTS5 and on PostgreSQL. Anything that cannot be searched raises
 `Invalid`, which the doors show as a 400.
+
+A query's cost grows with its words and its alternatives (each row matched is tested and
+ranked against every one of them), so both are bounded: at most MAX_WORDS words (in phrases or
+not, wanted or excluded) and MAX_ALTERNATIVES uses of OR. The time a search may run is bounded
+apart (`search_budget`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from microblog.errors import N_, Invalid
 from microblog.text import storable
 
 MAX_QUERY_LENGTH = 200
+MAX_WORDS = 16
+MAX_ALTERNATIVES = 4
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)|(")')
 # PostgreSQL's text search configuration: no stemming and no stop words, as FTS5's unicode61.
@@ -71,7 +78,17 @@ def parse(text: str) -> Query:
         join_next = False
     if not any(not term.excluded for clause in clauses for term in clause):
         raise Invalid("q", N_("q needs at least one word to look for"))
-    return Query(tuple(tuple(clause) for clause in clauses))
+    query = Query(tuple(tuple(clause) for clause in clauses))
+    _check_cost(query)
+    return query
+
+
+def _check_cost(query: Query) -> None:
+    terms = [term for clause in query.clauses for term in clause]
+    if sum(len(term.words) for term in terms) > MAX_WORDS:
+        raise Invalid("q", N_("q may hold at most %(max)s words"), max=MAX_WORDS)
+    if len(terms) - len(query.clauses) > MAX_ALTERNATIVES:
+        raise Invalid("q", N_("q may use OR at most %(max)s times"), max=MAX_ALTERNATIVES)
 
 
 def to_fts5(query: Query) -> str:

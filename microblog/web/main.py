@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,11 +21,12 @@ from werkzeug.wrappers import Response
 from microblog.accounts import services as accounts
 from microblog.accounts.models import User
 from microblog.db import Db
-from microblog.errors import DomainError, NotFound
+from microblog.errors import DomainError, NotFound, Unavailable
 from microblog.extensions import db
 from microblog.posts import search as post_search
 from microblog.posts import services as posts
 from microblog.posts.models import Post
+from microblog.posts.search_budget import time_limit
 from microblog.social import services as social
 from microblog.web.feedback import show_domain_error, translated
 from microblog.web.forms import EditProfileForm, EmptyForm, PostForm
@@ -130,19 +140,23 @@ def _change_following(
 
 @bp.get("/search")
 @login_required
-def search() -> str:
+def search() -> tuple[str, int]:
     text = request.args.get("q", "")
     kind = "users" if request.args.get("type") == "users" else "posts"
-    results, error = [], None
+    results, error, status = [], None, 200
     if text.strip():
         finder = post_search.search_users if kind == "users" else post_search.search_posts
         try:
-            results = list(db.session.scalars(finder(db.session, text).limit(50)).unique())
+            with time_limit(db.session, current_app.config["SEARCH_TIMEOUT_SECONDS"]):
+                results = list(db.session.scalars(finder(db.session, text).limit(50)).unique())
         except DomainError as exc:
             error = translated(exc)
-    return render_template(
+            if isinstance(exc, Unavailable):
+                status = 503
+    page = render_template(
         "main/search.html", title=_("Search"), q=text, kind=kind, results=results, error=error
     )
+    return page, status
 
 
 def user_or_404(username: str) -> User:
