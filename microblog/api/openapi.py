@@ -170,6 +170,7 @@ ERROR_REASONS = {
     422: "The request cannot be carried out as sent (for instance, an `Idempotency-Key` "
     "already used on another route).",
     429: "A rate limit is spent; `Retry-After` says how many seconds until it resets.",
+    503: "The request ran past a time limit of the server; `message` names it.",
 }
 # Path converters, as werkzeug matches them.
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -10,6 +10,10 @@ to page through. The backend follows the session's database:
 
 Both are built by migration 0003, kept in step by the database itself (triggers, generated
 columns), and deliberately absent from the models: `SEARCH_OBJECTS` names them.
+
+Only the newest MAX_MATCHES matches are ranked (and counted): ranking reads every row it
+orders, so a few common words over a large table would otherwise cost a scan of it all. The
+newest matches come from the index in id order, and stop at the limit.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ SEARCH_OBJECTS = frozenset(
 # Username matches weigh ten times about_me matches (FTS5 column weights; on PostgreSQL the
 # vector's weights A and D, which ts_rank scores 1.0 and 0.1).
 _USERNAME_WEIGHT, _ABOUT_ME_WEIGHT = 10.0, 1.0
+MAX_MATCHES = 1000
 
 
 def search_posts(session: Db, text: str) -> Select[Post]:
@@ -95,6 +100,14 @@ def _sqlite(
     """`found` narrowed to the FTS5 matches of `query`, ordered best first (bm25 is lower)."""
     hidden = fts.c[fts.name]
     found = found.join(fts, fts.c.rowid == id_column).where(hidden.op("MATCH")(to_fts5(query)))
+    newest = fts.alias(f"{fts.name}_newest")
+    newest_matches = (
+        select(newest.c.rowid)
+        .where(newest.c[fts.name].op("MATCH")(to_fts5(query)))
+        .order_by(newest.c.rowid.desc())
+        .limit(MAX_MATCHES)
+    )
+    found = found.where(fts.c.rowid.in_(newest_matches))
     phrase = as_one_phrase(query)
     if phrase is not None:
         other = fts.alias(f"{fts.name}_phrase")
@@ -106,7 +119,16 @@ def _sqlite(
 def _postgresql(found: Select[Any], table_name: str, query: Query) -> Select[Any]:
     """`found` narrowed to the rows whose search vector matches `query`, best first."""
     vector = literal_column(f"{table_name}.search_vector", TSVECTOR)
-    found = found.where(vector.bool_op("@@")(to_tsquery(query)))
+    rows = table(table_name, column("id", Integer), column("search_vector", TSVECTOR)).alias(
+        f"{table_name}_newest"
+    )
+    newest_matches = (
+        select(rows.c.id)
+        .where(rows.c.search_vector.bool_op("@@")(to_tsquery(query)))
+        .order_by(rows.c.id.desc())
+        .limit(MAX_MATCHES)
+    )
+    found = found.where(literal_column(f"{table_name}.id").in_(newest_matches))
     phrase = as_one_phrase(query)
     if phrase is not None:
         found = found.order_by(vector.bool_op("@@")(to_tsquery(phrase)).desc())

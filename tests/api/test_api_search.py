@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from microblog.extensions import db
 from microblog.posts.models import Post
-from microblog.posts.search_query import MAX_QUERY_LENGTH
+from microblog.posts.search_query import MAX_ALTERNATIVES, MAX_QUERY_LENGTH, MAX_WORDS
 from tests.api.api_helpers import (
     USER_FIELDS,
     ApiUser,
@@ -24,6 +24,7 @@ from tests.api.api_helpers import (
     page_of,
 )
 from tests.posts.hostile_queries import HOSTILE, REFUSED
+from tests.posts.search_support import stalled_search
 
 POST_FIELDS = {"id", "body", "timestamp", "language", "author", "_links"}
 BUDGET = 5
@@ -287,3 +288,37 @@ def test_a_page_of_100_results_stays_within_the_statement_budget(
 
     assert counts[100] <= BUDGET, counted.statements
     assert counts[100] <= counts[10], counted.statements
+
+
+# --- what one search may cost ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        (" ".join(["fox"] * (MAX_WORDS + 1)), f"q may hold at most {MAX_WORDS} words"),
+        (
+            " OR ".join(["fox"] * (MAX_ALTERNATIVES + 2)),
+            f"q may use OR at most {MAX_ALTERNATIVES} times",
+        ),
+    ],
+    ids=["words", "ors"],
+)
+def test_a_query_of_too_many_words_or_ors_is_a_400_naming_the_limit(
+    client: FlaskClient, searcher: ApiUser, q: str, message: str
+) -> None:
+    assert assert_json_error(search(client, searcher, q=q), 400) == message
+
+
+def test_a_search_past_the_time_limit_is_a_503_naming_it(
+    app: Flask, client: FlaskClient, searcher: ApiUser, backend: str
+) -> None:
+    insert_posts(app, searcher.id, [f"needle {n} in a haystack" for n in range(300)])
+    with stalled_search(app, backend) as limit:
+        app.config["SEARCH_TIMEOUT_SECONDS"] = limit
+        stopped = search(client, searcher, q="needle OR haystack")
+    message = assert_json_error(stopped, 503)
+    assert message == (f"the search took longer than {limit:g} s; try fewer or less common words")
+
+    app.config["SEARCH_TIMEOUT_SECONDS"] = 5
+    assert len(bodies(search(client, searcher, q="needle", per_page=100))) == 100

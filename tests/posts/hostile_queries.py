@@ -1,10 +1,11 @@
 """Query strings that mean something to SQL, to FTS5 or to tsquery syntax, and other oddities.
 
-Each must be either refused as an invalid `q` (those in REFUSED, with its message) or searched
-as plain words: never an error.
+Each must be either refused as an invalid `q` (those in REFUSED, with its message: no words,
+an unclosed quote, more words than a query may hold) or searched as plain words: never an
+error.
 """
 
-from microblog.posts.search_query import MAX_QUERY_LENGTH
+from microblog.posts.search_query import MAX_ALTERNATIVES, MAX_QUERY_LENGTH, MAX_WORDS
 
 HOSTILE = [
     "a & b",
@@ -67,10 +68,17 @@ HOSTILE = [
     "a " + "-b " * 66,
     " OR ".join(["a"] * 40),
     '"' + "a " * 99 + '"',
+    # As many words and ORs as a query may hold.
+    " ".join(["ab"] * MAX_WORDS),
+    "a " + "-b " * (MAX_WORDS - 1),
+    " OR ".join(["a"] * (MAX_ALTERNATIVES + 1)) + " b" * (MAX_WORDS - MAX_ALTERNATIVES - 1),
+    '"' + "a " * MAX_WORDS + '"',
 ]
 
 NO_WORD = "q needs at least one word to look for"
 UNCLOSED = 'q has an unclosed quote (")'
+TOO_MANY_WORDS = f"q may hold at most {MAX_WORDS} words"
+TOO_MANY_ORS = f"q may use OR at most {MAX_ALTERNATIVES} times"
 # The hostile queries that hold no word to look for, or an unclosed quote; every other one is
 # searched.
 REFUSED = {
@@ -89,5 +97,9 @@ REFUSED = {
     '"': UNCLOSED,
     '"a" "': UNCLOSED,
     '-"a b': UNCLOSED,
+    "ab " * 66 + "ab": TOO_MANY_WORDS,
+    "a " + "-b " * 66: TOO_MANY_WORDS,
+    " OR ".join(["a"] * 40): TOO_MANY_WORDS,
+    '"' + "a " * 99 + '"': TOO_MANY_WORDS,
 }
 SEARCHED = [text for text in HOSTILE if text not in REFUSED]

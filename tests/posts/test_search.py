@@ -6,6 +6,7 @@ search query language means the same whatever the database.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,11 +20,14 @@ from microblog.db import Db
 from microblog.errors import Invalid
 from microblog.extensions import db
 from microblog.fake import fake_posts
+from microblog.posts import search as search_module
 from microblog.posts.models import Post
 from microblog.posts.search import search_posts, search_users
+from microblog.posts.search_budget import SearchTimedOut, time_limit
 from microblog.posts.services import create_post, delete_post, edit_post
 from tests.api.api_helpers import insert_users
 from tests.posts.hostile_queries import SEARCHED
+from tests.posts.search_support import stalled_search
 
 
 @pytest.fixture
@@ -338,3 +342,42 @@ def test_hostile_queries_are_searched_as_plain_words(session: Db, author: User, 
         statement = search(session, text)
         session.scalars(statement.limit(10)).all()
         session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+
+
+# --- what one search may cost ----------------------------------------------------------------
+
+
+def test_only_the_newest_matches_are_ranked_and_counted(
+    session: Db, author: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few common words over a large table rank the newest MAX_MATCHES matches, not all."""
+    monkeypatch.setattr(search_module, "MAX_MATCHES", 3)
+    write(
+        session, author, "needle needle needle, the best match", *[f"needle {n}" for n in range(4)]
+    )
+
+    results = found(session, "needle")
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(search_posts(session, "needle").subquery())
+    )
+
+    assert sorted(results) == ["needle 1", "needle 2", "needle 3"]
+    assert total == 3
+
+
+def test_a_search_past_its_time_limit_is_stopped_and_the_limit_named(
+    app: Flask, session: Db, author: User, backend: str
+) -> None:
+    write(session, author, *[f"needle {n} in a haystack" for n in range(300)])
+    started = time.monotonic()
+    with stalled_search(app, backend) as limit:
+        with pytest.raises(SearchTimedOut) as stopped, time_limit(session, limit):
+            found(session, "needle OR haystack")
+        session.rollback()
+    assert time.monotonic() - started < 5
+    assert stopped.value.message.startswith(f"the search took longer than {limit:g} s")
+
+    # The limit ended with the block: the connection searches (and waits) as before.
+    assert len(found(session, "needle")) == 300
+    if backend == "postgresql":
+        assert session.scalar(sa.text("SHOW statement_timeout")) == "0"

@@ -15,7 +15,9 @@ from sqlalchemy.dialects import postgresql
 
 from microblog.errors import Invalid
 from microblog.posts.search_query import (
+    MAX_ALTERNATIVES,
     MAX_QUERY_LENGTH,
+    MAX_WORDS,
     Query,
     Term,
     as_one_phrase,
@@ -92,6 +94,11 @@ def test_or_next_to_an_excluded_term_is_dropped(
         ('fox "', "unclosed quote"),
         ('"a" "b" "', "unclosed quote"),
         ("a" * (MAX_QUERY_LENGTH + 1), "at most 200 characters"),
+        (" ".join(["fox"] * (MAX_WORDS + 1)), f"at most {MAX_WORDS} words"),
+        ('"red fox" ' * (MAX_WORDS // 2) + "den", f"at most {MAX_WORDS} words"),
+        ("fox " + "-den " * MAX_WORDS, f"at most {MAX_WORDS} words"),
+        (" OR ".join(["fox"] * (MAX_ALTERNATIVES + 2)), f"OR at most {MAX_ALTERNATIVES} times"),
+        ("a OR b c OR d OR e f OR g OR h", f"OR at most {MAX_ALTERNATIVES} times"),
     ],
 )
 def test_parse_refuses_what_cannot_be_searched(text: str, complaint: str) -> None:
@@ -105,6 +112,14 @@ def test_parse_refuses_what_cannot_be_searched(text: str, complaint: str) -> Non
 
 def test_a_query_of_exactly_the_maximum_length_is_accepted() -> None:
     assert parse("a" * MAX_QUERY_LENGTH) == Query(((words("a" * MAX_QUERY_LENGTH),),))
+
+
+def test_a_query_of_as_many_words_and_ors_as_allowed_is_accepted() -> None:
+    alternatives = " OR ".join(["fox"] * (MAX_ALTERNATIVES + 1))
+    rest = " den" * (MAX_WORDS - MAX_ALTERNATIVES - 1)
+    query = parse(alternatives + rest)
+    assert len(query.clauses[0]) == MAX_ALTERNATIVES + 1
+    assert sum(len(term.words) for clause in query.clauses for term in clause) == MAX_WORDS
 
 
 # --- helpers for ranking -------------------------------------------------------------------
@@ -225,7 +240,8 @@ def test_user_text_reaches_postgresql_only_as_bound_values(text: str) -> None:
 
 
 def test_a_long_query_nests_shallowly() -> None:
-    sql, _ = compiled(parse(" ".join(["a"] * 100)))
+    # Built directly: parse refuses so many words (MAX_WORDS), but the renderer must not care.
+    sql, _ = compiled(Query(tuple((words("a"),) for _ in range(100))))
 
     depth = deepest = 0
     for char in sql:
