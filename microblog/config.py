@@ -156,6 +156,11 @@ def translator_from_environment() -> dict[str, Any]:
         "MS_TRANSLATOR_KEY": os.environ.get("MS_TRANSLATOR_KEY") or None,
         "MS_TRANSLATOR_REGION": os.environ.get("MS_TRANSLATOR_REGION") or None,
         "MS_TRANSLATOR_URL": os.environ.get("MS_TRANSLATOR_URL") or None,
+        # Seconds the translator has to accept the connection, and to send its whole answer.
+        "TRANSLATOR_CONNECT_TIMEOUT": float(os.environ.get("TRANSLATOR_CONNECT_TIMEOUT") or "1"),
+        "TRANSLATOR_TIMEOUT": float(os.environ.get("TRANSLATOR_TIMEOUT") or "3"),
+        # Translations each signed-in person may ask for (a rate limit, like RATELIMIT_API).
+        "RATELIMIT_TRANSLATIONS": os.environ.get("RATELIMIT_TRANSLATIONS") or "30 per minute",
     }
 
 

@@ -3,9 +3,12 @@ LibreTranslate and Microsoft Translator v3 protocols."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
+from redis import Redis
 
+from microblog.extensions import db
+from microblog.posts.models import Post
+from tests.ops.ops_support import redis_or_skip, unique_prefix
 from tests.tasks.task_support import free_port
 from tests.web.web_support import Browser, text
 
@@ -63,11 +70,13 @@ def serve() -> Iterator[Callable[[Callable[[Received], tuple[int, Any]]], Transl
                 translator.received.append(request)
                 status, body = translator.answer(request)
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                # A client that gave up (a time limit) has closed the connection.
+                with contextlib.suppress(ConnectionError):
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -82,6 +91,35 @@ def serve() -> Iterator[Callable[[Callable[[Received], tuple[int, Any]]], Transl
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def serve_raw() -> Iterator[Callable[[Callable[[Callable[[bytes], None]], None]], str]]:
+    """A local server that hands each connection to `talk`, which writes what it likes (a
+    misbehaving service); its URL."""
+    listeners: list[socket.socket] = []
+
+    def start(talk: Callable[[Callable[[bytes], None]], None]) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def accept() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                with connection:
+                    connection.recv(65536)
+                    with contextlib.suppress(OSError):
+                        talk(connection.sendall)
+
+        threading.Thread(target=accept, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for listener in listeners:
+        listener.close()
 
 
 def libretranslate(request: Received) -> tuple[int, Any]:
@@ -253,3 +291,143 @@ def test_translating_a_post_that_does_not_exist_is_404(
         answer = susan.get(f"/fragments/translate/{post_id}")
         assert answer.status_code == 404 and answer.mimetype == "application/json"
     assert server.received == []
+
+
+# --- what a translation may cost -------------------------------------------------------------
+
+
+@pytest.fixture
+def released() -> Iterator[threading.Event]:
+    """Set at the end of the test: a slow service's pending answers then finish."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_a_translator_that_does_not_answer_is_a_504_within_the_time_limit(
+    app: Flask,
+    signed_in: Callable[..., Browser],
+    posts: dict[str, int],
+    serve: Callable[..., Translator],
+    released: threading.Event,
+) -> None:
+    def hanging(request: Received) -> tuple[int, Any]:
+        released.wait(30)
+        return libretranslate(request)
+
+    server = serve(hanging)
+    app.config.update(LIBRETRANSLATE_URL=server.url, TRANSLATOR_TIMEOUT=0.5)
+    susan = signed_in("susan")
+
+    started = time.monotonic()
+    answer = susan.get(f"/fragments/translate/{posts['es']}")
+
+    assert time.monotonic() - started < 3
+    assert answer.status_code == 504 and answer.mimetype == "application/json"
+    assert answer.json == {"error": "The translation service did not answer in time."}
+    spanish = signed_in("pedro", language="es")
+    assert spanish.get(f"/fragments/translate/{posts['en']}").json == {
+        "error": "El servicio de traducción no respondió a tiempo."
+    }
+
+
+def test_a_translator_that_answers_a_byte_at_a_time_is_cut_off_at_the_deadline(
+    app: Flask,
+    signed_in: Callable[..., Browser],
+    posts: dict[str, int],
+    serve_raw: Callable[..., str],
+    released: threading.Event,
+) -> None:
+    """Each byte comes within the read timeout, but the whole answer never would."""
+
+    def trickle(write: Callable[[bytes], None]) -> None:
+        write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+        )
+        while not released.wait(0.05):
+            write(b" ")
+
+    app.config.update(LIBRETRANSLATE_URL=serve_raw(trickle), TRANSLATOR_TIMEOUT=0.5)
+    susan = signed_in("susan")
+
+    started = time.monotonic()
+    answer = susan.get(f"/fragments/translate/{posts['es']}")
+
+    assert time.monotonic() - started < 3
+    assert answer.status_code == 504
+
+
+def test_a_post_is_translated_once_per_language_and_again_once_edited(
+    app: Flask,
+    signed_in: Callable[..., Browser],
+    posts: dict[str, int],
+    serve: Callable[..., Translator],
+) -> None:
+    server = serve(libretranslate)
+    app.config["LIBRETRANSLATE_URL"] = server.url
+    readers = [signed_in(name) for name in ("susan", "bob")]
+    spanish = signed_in("pedro", language="es")
+
+    for reader in readers * 2:
+        answer = reader.get(f"/fragments/translate/{posts['fr']}")
+        assert answer.json == {"text": "[fr->en] Bonjo"}
+    assert spanish.get(f"/fragments/translate/{posts['fr']}").json == {"text": "[fr->es] Bonjo"}
+    assert [request.body["target"] for request in server.received] == ["en", "es"]
+
+    with app.app_context():
+        db.session.get_one(Post, posts["fr"]).body = "Bonsoir, tout le monde."
+        db.session.commit()
+    assert readers[0].get(f"/fragments/translate/{posts['fr']}").json == {"text": "[fr->en] Bonso"}
+    assert len(server.received) == 3
+
+
+def test_servers_sharing_a_redis_share_the_translations(
+    app: Flask,
+    make_other_app: Callable[..., Flask],
+    posts: dict[str, int],
+    serve: Callable[..., Translator],
+) -> None:
+    url, prefix = redis_or_skip(), unique_prefix()
+    server = serve(libretranslate)
+    settings = {"REDIS_URL": url, "RATELIMIT_KEY_PREFIX": prefix, "LIBRETRANSLATE_URL": server.url}
+    try:
+        for n, other in enumerate(make_other_app(**settings) for _ in range(2)):
+            reader = Browser(other.test_client())
+            assert reader.register(f"reader{n}").status_code == 302
+            assert reader.login(f"reader{n}").status_code == 302
+            answer = reader.get(f"/fragments/translate/{posts['es']}")
+            assert answer.json == {"text": "[es->en] Hola,"}
+    finally:
+        with Redis.from_url(url) as redis:
+            kept = list(redis.scan_iter(match=f"{prefix}:translation:*"))
+            if kept:
+                redis.delete(*kept)
+    assert len(server.received) == 1
+    assert len(kept) == 1
+
+
+def test_each_person_has_a_budget_of_translations(
+    make_other_app: Callable[..., Flask],
+    posts: dict[str, int],
+    serve: Callable[..., Translator],
+) -> None:
+    server = serve(libretranslate)
+    limited = make_other_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_TRANSLATIONS="2 per minute",
+        LIBRETRANSLATE_URL=server.url,
+    )
+    readers = []
+    for name in ("reader", "other"):
+        reader = Browser(limited.test_client())
+        assert reader.register(name).status_code == 302
+        assert reader.login(name).status_code == 302
+        readers.append(reader)
+
+    answers = [readers[0].get(f"/fragments/translate/{posts[lang]}") for lang in ("es", "fr", "es")]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].json == {"error": "Too many translations; please try again later."}
+    assert 0 < int(answers[2].headers["Retry-After"]) <= 60
+    assert readers[1].get(f"/fragments/translate/{posts['es']}").status_code == 200
+    assert len(server.received) == 2
