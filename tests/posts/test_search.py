@@ -381,3 +381,4 @@ def test_a_search_past_its_time_limit_is_stopped_and_the_limit_named(
     assert len(found(session, "needle")) == 300
     if backend == "postgresql":
         assert session.scalar(sa.text("SHOW statement_timeout")) == "0"
+        assert session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
