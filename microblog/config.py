@@ -46,6 +46,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # The RQ queue jobs go to; clusters sharing one Redis database need one each.
         "TASK_QUEUE": os.environ.get("TASK_QUEUE") or "microblog",
+        # Mail jobs (reset links) run in threads of their own, at most MAIL_BACKLOG waiting
+        # (in the server, or in Redis): past that, more are dropped, and exports never wait.
+        "MAIL_THREADS": int(os.environ.get("MAIL_THREADS") or "1"),
+        "MAIL_BACKLOG": int(os.environ.get("MAIL_BACKLOG") or "100"),
+        # How long a finished export's result is kept (seconds; 3 days by default).
+        "EXPORT_RESULT_TTL": timedelta(
+            seconds=int(os.environ.get("EXPORT_RESULT_TTL") or str(3 * 24 * 3600))
+        ),
         # Host names this server answers to (comma-separated). Set it in production: links in
         # emails (password reset) are built from the request's Host, which a client can forge.
         "TRUSTED_HOSTS": [host.strip() for host in os.environ["TRUSTED_HOSTS"].split(",")]

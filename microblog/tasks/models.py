@@ -20,8 +20,9 @@ class Task(Base):
     name: Mapped[str] = mapped_column(String(64))
     progress: Mapped[int] = mapped_column(default=0, server_default="0")
     complete: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # The export as JSON text once complete; the error message if it failed.
-    result: Mapped[str | None] = mapped_column(Text)
+    # The export as JSON text once complete, until it expires (EXPORT_RESULT_TTL after
+    # finished_at); the error message if it failed. Megabytes: loaded only when asked for.
+    result: Mapped[str | None] = mapped_column(Text, deferred=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -158,3 +158,28 @@ def finished_exports(app: Flask, user_id: int, *minutes_ago: float) -> None:
                 )
             )
         db.session.commit()
+
+
+def stored_export(app: Flask, user_id: int, finished_ago: timedelta, result: str) -> str:
+    """A finished export of the user's whose `result` is still stored, finished
+    `finished_ago`: its id."""
+    with app.app_context(), write_intent():
+        finished = utcnow() - finished_ago
+        task = Task(
+            user_id=user_id,
+            name="export_posts",
+            complete=True,
+            progress=100,
+            result=result,
+            created_at=finished,
+            finished_at=finished,
+        )
+        db.session.add(task)
+        db.session.commit()
+        return task.id
+
+
+def stored_result(app: Flask, task_id: str) -> str | None:
+    """What the database keeps of a task's result."""
+    with app.app_context():
+        return db.session.scalar(sa.select(Task.result).where(Task.id == task_id))
