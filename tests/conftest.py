@@ -31,6 +31,7 @@ TABLES = (
     "idempotent_requests",
     "notifications",
     "messages",
+    "task_results",
     "tasks",
     "tokens",
     "posts",

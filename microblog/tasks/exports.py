@@ -22,7 +22,7 @@ from microblog.extensions import db
 from microblog.mail import Attachment, send_email
 from microblog.messaging.notifications import notify
 from microblog.posts.models import Post
-from microblog.tasks.models import Task
+from microblog.tasks.models import Task, TaskResult
 from microblog.tasks.services import expire_results, fail_task
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def export_posts(session: Db, task: Task, user: User, batch_size: int) -> bytes:
             "posts": posts,
         }
     )
-    task.result = document.decode()
+    session.add(TaskResult(task_id=task_id, body=document.decode()))
     task.complete = True
     task.finished_at = now
     _report(session, task_id, user_id, 100, complete=True)

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.accounts.models import User
 from microblog.db import Db, after_commit, utcnow
 from microblog.errors import N_, Conflict, Gone, Invalid, NotFound
-from microblog.tasks.models import Task
+from microblog.tasks.models import Task, TaskResult
 
 # What a user may start. Each name has a job in microblog/tasks/jobs.py, and says in its own
 # words that one is running already (a translation can then call it what the reader would).
@@ -132,7 +132,7 @@ def task_result(session: Db, user: User, task_id: str) -> str:
         raise Conflict(N_("the task failed and has no result: %(error)s"), error=str(task.error))
     result = None
     if expires_at > utcnow():
-        result = session.scalar(select(Task.result).where(Task.id == task.id))
+        result = session.scalar(select(TaskResult.body).where(TaskResult.task_id == task.id))
     if result is None:
         # Expired, whether or not `expire_results` has removed it yet.
         raise Gone(
@@ -167,22 +167,22 @@ def expire_results(session: Db) -> int:
     Run by each export job before it stores its own result, and by `microblog
     expire-results`: results only accumulate as exports run, so they never pile up.
     """
+    expired = select(Task.id).where(Task.finished_at < utcnow() - result_ttl())
     removed = session.execute(
-        update(Task)
-        .where(Task.result.is_not(None), Task.finished_at < utcnow() - result_ttl())
-        .values(result=None)
+        delete(TaskResult)
+        .where(TaskResult.task_id.in_(expired))
         .execution_options(synchronize_session=False)
     )
     return int(getattr(removed, "rowcount", 0) or 0)
 
 
 def tasks_of(user_id: int) -> Select[Task]:
-    """The user's tasks, newest first (never their results: see `Task.result`)."""
+    """The user's tasks, newest first (never their results: see `TaskResult`)."""
     return select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
 
 
 def task_count(session: Db, user_id: int) -> int:
-    """How many tasks the user has (from the index on user_id, never touching a result)."""
+    """How many tasks the user has (from the index on user_id)."""
     count = session.scalar(select(func.count()).select_from(Task).where(Task.user_id == user_id))
     return count or 0
 
