@@ -105,3 +105,41 @@ def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(
             assert schema_differences(db.engine) == []
         finally:
             db.engine.dispose()
+
+
+def test_stored_export_results_move_to_their_own_table_and_back(
+    backend: str, database_factory: Callable[[str], str]
+) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_factory(backend)})
+    now = datetime.now(UTC).isoformat()
+    with app.app_context():
+        try:
+            upgrade(revision="0005")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (username, email, password_hash, created_at,"
+                        " last_seen) VALUES ('susan', 'susan@example.com', 'x', :now, :now)"
+                    ),
+                    {"now": now},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO tasks (id, user_id, name, progress, complete, result,"
+                        " created_at) VALUES ('t1', 1, 'export_posts', 100, :yes, :result,"
+                        " :now), ('t2', 1, 'export_posts', 0, :no, NULL, :now)"
+                    ),
+                    {"now": now, "yes": True, "no": False, "result": '{"posts": []}'},
+                )
+
+            upgrade(revision="0006_task_expiry")
+            with db.engine.connect() as conn:
+                moved = conn.execute(sa.text("SELECT task_id, body FROM task_results")).all()
+            assert [tuple(row) for row in moved] == [("t1", '{"posts": []}')]
+
+            downgrade(revision="0005")
+            with db.engine.connect() as conn:
+                back = conn.execute(sa.text("SELECT id, result FROM tasks ORDER BY id")).all()
+            assert [tuple(row) for row in back] == [("t1", '{"posts": []}'), ("t2", None)]
+        finally:
+            db.engine.dispose()
