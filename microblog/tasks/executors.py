@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from redis import Redis, RedisError
@@ -55,8 +56,8 @@ ENQUEUE_TIMEOUT = 2.0
 def init_app(app: Flask) -> None:
     app.config.setdefault("TASK_QUEUE", DEFAULT_QUEUE)
     app.config.setdefault("TASK_THREADS", 2)
-    app.config.setdefault("MAIL_THREADS", 1)
-    app.config.setdefault("MAIL_BACKLOG", 100)
+    app.config.setdefault("MAIL_THREADS", MailLane.threads)
+    app.config.setdefault("MAIL_BACKLOG", MailLane.backlog)
     url = app.config.get("REDIS_URL")
     executor: Executor
     mail = MailLane(app.config["MAIL_THREADS"], app.config["MAIL_BACKLOG"])
@@ -95,15 +96,17 @@ def _run_task(task_id: str) -> None:
         run_task(task_id)
 
 
+@dataclass(frozen=True)
 class MailLane:
     """How many mail jobs may wait, and in how many threads they run when this process runs
     them (no Redis, or Redis away)."""
 
-    def __init__(self, threads: int, backlog: int) -> None:
-        if threads < 1 or backlog < 1:
+    threads: int = 1
+    backlog: int = 100
+
+    def __post_init__(self) -> None:
+        if self.threads < 1 or self.backlog < 1:
             raise ValueError("MAIL_THREADS and MAIL_BACKLOG must be at least 1")
-        self.threads = threads
-        self.backlog = backlog
 
 
 class BoundedPool:
@@ -156,7 +159,7 @@ class ThreadExecutor:
 
     def __init__(self, app: Flask, max_workers: int = 2, mail: MailLane | None = None) -> None:
         self.app = app
-        mail = mail or MailLane(1, 100)
+        mail = mail or MailLane()
         self._tasks = BoundedPool(app, "microblog-job", max_workers)
         self._mail = BoundedPool(app, "microblog-mail", mail.threads, mail.backlog)
         self._mail_backlog = mail.backlog
@@ -193,7 +196,7 @@ class RQExecutor:
         self, app: Flask, redis_url: str, queue_name: str, mail: MailLane | None = None
     ) -> None:
         self.app = app
-        mail = mail or MailLane(1, 100)
+        mail = mail or MailLane()
         self._mail_backlog = mail.backlog
         self._here = BoundedPool(app, "microblog-mail", mail.threads, mail.backlog)
         connection = Redis.from_url(
