@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support import ApiUser
+from microblog import create_app
+from tests.support import ApiUser, stop_jobs
 from tests.tasks.task_support import start_export, stored_export, stored_result, wait_for_task
 
 OLD_EXPORT = '{"user": {}, "exported_at": "", "posts": []}'
@@ -46,3 +49,22 @@ def test_microblog_expire_results_removes_the_expired_results(
     assert outcome.exit_code == 0, outcome.output
     assert "Removed 1 expired export results." in outcome.output
     assert (stored_result(app, expired), stored_result(app, fresh)) == (None, OLD_EXPORT)
+
+
+def test_the_result_lifetime_and_the_mail_lane_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/chosen.db")
+    default = create_app()
+    monkeypatch.setenv("EXPORT_RESULT_TTL", "3600")
+    monkeypatch.setenv("MAIL_THREADS", "2")
+    monkeypatch.setenv("MAIL_BACKLOG", "7")
+    chosen = create_app()
+    try:
+        assert default.config["EXPORT_RESULT_TTL"] == timedelta(days=3)
+        assert (default.config["MAIL_THREADS"], default.config["MAIL_BACKLOG"]) == (1, 100)
+        assert chosen.config["EXPORT_RESULT_TTL"] == timedelta(hours=1)
+        assert (chosen.config["MAIL_THREADS"], chosen.config["MAIL_BACKLOG"]) == (2, 7)
+    finally:
+        stop_jobs(default)
+        stop_jobs(chosen)
