@@ -61,6 +61,18 @@ def _user(client: Any, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _wait_for_worker(process: subprocess.Popen[bytes]) -> None:
+    """Until the worker has registered with RQ (its start is not the export's time)."""
+    from redis import Redis
+    from rq import Worker
+
+    connection = Redis.from_url(REDIS_URL)
+    while not any(w.pid == process.pid for w in Worker.all(connection=connection)):
+        if process.poll() is not None:
+            raise SystemExit(f"the worker exited with {process.returncode}")
+        time.sleep(0.1)
+
+
 def _export(client: Any, headers: dict[str, str]) -> float:
     """Start an export and poll it until complete: seconds taken."""
     started = time.perf_counter()
@@ -100,6 +112,7 @@ def mail_flood(mails: int, delay: float, redis: bool) -> None:
         env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": REDIS_URL}
         env.update({key: str(value) for key, value in mail.items()})
         worker = subprocess.Popen([MICROBLOG, "worker"], env=env, cwd=workdir)
+        _wait_for_worker(worker)
     try:
         client = app.test_client()
         _user(client, "victim")
@@ -140,7 +153,9 @@ def task_list(tasks: int, posts: int, database: str | None) -> None:
         alice = db.session.execute(db.text("SELECT id FROM users WHERE username='alice'"))
         insert_posts(app, alice.scalar_one(), posts)
     _export(client, headers)
-    original = client.get("/api/tasks", headers=headers).json["items"][0]["id"]
+    listed = client.get("/api/tasks", headers=headers).json
+    assert listed is not None
+    original = listed["items"][0]["id"]
     with app.app_context():
         # Copies of the finished export: the history of a busy account.
         copies = [{"id": f"{n:04d}-", "original": original} for n in range(tasks - 1)]
@@ -171,7 +186,7 @@ def task_list(tasks: int, posts: int, database: str | None) -> None:
             )
             size_sql = "SELECT sum(length(body)) FROM task_results"
         db.session.commit()
-        size = db.session.execute(db.text(size_sql)).scalar()
+        size = db.session.execute(db.text(size_sql)).scalar() or 0
     times = []
     for _ in range(30):
         started = time.perf_counter()
