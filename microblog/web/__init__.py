@@ -32,10 +32,13 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from microblog.web import auth, exports, fragments, main, messages, security
+    from microblog.web import auth, exports, fragments, main, messages, pipeline, security
 
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config.setdefault("UNREAD_POLL_SECONDS", 10)
+    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp)
+    # Before CSRFProtect: a body that is no form is refused before a token is sought in it.
+    pipeline.init_app(app, [blueprint.name for blueprint in blueprints])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
