@@ -1,8 +1,9 @@
-"""The site's own checks around its views: which request bodies a view may read. The other
-steps of the site's pipeline belong to extensions (CSRFProtect, Flask-Login, Talisman,
-Flask-Babel); `init_app` in microblog/web/__init__.py declares the order.
+"""The site's own checks around its views: which request bodies a view may read, and which
+caches may keep its answers. The other steps of the site's pipeline belong to extensions
+(CSRFProtect, Flask-Login, Talisman, Flask-Babel); `init_app` in microblog/web/__init__.py
+declares the order.
 
-They apply only to the site's blueprints: not to the API, the ops endpoints or static files.
+Both apply only to the site's blueprints: not to the API, the ops endpoints or static files.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from microblog.http_errors import error_response
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+# Every answer of the site depends on who asks: the person signed in (their feed, their
+# messages, their export), or at least the session (the CSRF token of a sign-in form, a
+# flashed message). `no-store` keeps it out of every cache, shared (a proxy, a CDN) or the
+# browser's own (a shared computer's disk, after signing out); `private` says the same to a
+# cache that knows no `no-store`. Static files are not the site's views and keep theirs.
+PRIVATE_ANSWER = "private, no-store"
+
+
 def init_app(app: Flask, site_blueprints: Collection[str]) -> None:
     """Register the checks for the views of `site_blueprints`. Call before CSRFProtect's
     `init_app`: a body that is no form is refused before its token is looked for in it."""
@@ -36,6 +45,12 @@ def init_app(app: Flask, site_blueprints: Collection[str]) -> None:
         if request.mimetype in FORM_MEDIA_TYPES:
             return None
         return unsupported_body()
+
+    @app.after_request
+    def keep_out_of_shared_caches(response: Response) -> Response:
+        if request.blueprint in site:
+            response.headers["Cache-Control"] = PRIVATE_ANSWER
+        return response
 
 
 def unsupported_body() -> Response:
