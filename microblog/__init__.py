@@ -9,6 +9,7 @@ from flask import Flask
 
 from microblog import config as settings
 from microblog.jsonprovider import OrjsonProvider
+from microblog.request_body import LimitedBodyRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder="web/static",
     )
     app.json = OrjsonProvider(app)
+    app.request_class = LimitedBodyRequest
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path))
