@@ -105,3 +105,45 @@ def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(
             assert schema_differences(db.engine) == []
         finally:
             db.engine.dispose()
+
+
+def test_accounts_named_dot_or_dot_dot_are_renamed_to_a_free_name(
+    backend: str, database_factory: Callable[[str], str]
+) -> None:
+    """Their profile links led elsewhere in browsers (/user/.. is /); the rule now refuses
+    such names, and migration 0006 renames the accounts that had one."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_factory(backend)})
+    now = datetime.now(UTC)
+    with app.app_context():
+        try:
+            upgrade(revision="0005")
+            with db.engine.begin() as conn:
+                for username in (".", "..", "susan"):
+                    conn.execute(
+                        sa.insert(User).values(
+                            username=username,
+                            email=f"{len(username)}{username}@example.com",
+                            password_hash="x",
+                            created_at=now,
+                            last_seen=now,
+                        )
+                    )
+                ids = dict(conn.execute(sa.select(User.username, User.id)).all())
+                # The name the second one would get is taken (in another case).
+                conn.execute(
+                    sa.update(User)
+                    .where(User.username == "susan")
+                    .values(username=f"USER-{ids['..']}")
+                )
+
+            upgrade()
+
+            with db.engine.connect() as conn:
+                names = dict(conn.execute(sa.select(User.id, User.username)).all())
+            assert names == {
+                ids["."]: f"user-{ids['.']}",
+                ids[".."]: f"user-{ids['..']}-2",
+                ids["susan"]: f"USER-{ids['..']}",
+            }
+        finally:
+            db.engine.dispose()

@@ -56,7 +56,7 @@ _ABOUT_ME_RULE: JsonDict = {"maxLength": rules.ABOUT_ME_MAX}
 
 class UserCreate(_Body):
     username: str = Field(
-        description="1-64 letters, digits, '_', '.' or '-'; unique",
+        description="1-64 letters, digits, '_', '.' or '-', not '.' or '..'; unique",
         json_schema_extra=_USERNAME_RULE,
     )
     email: str = Field(description="a valid address, unique", json_schema_extra=_EMAIL_RULE)
