@@ -121,6 +121,16 @@ def test_sign_in_with_a_body_that_is_no_form_is_refused_with_415(
     assert site.anonymous.signed_in_as() is None
 
 
+def test_a_body_that_is_no_form_is_refused_before_its_csrf_token_is_sought(site: Site) -> None:
+    """The site's check runs before CSRFProtect: the answer names the encoding, not a token."""
+    response = site.susan.client.post(
+        "/edit_profile", json={"username": "forged"}, headers={"Accept": "application/json"}
+    )
+
+    assert response.status_code == 415
+    assert response.json is not None and "CSRF" not in response.json["message"]
+
+
 def test_a_form_sent_as_multipart_is_read_as_the_same_form(site: Site) -> None:
     browser = Browser(site.app.test_client())
     data = {"username": "susan", "password": PASSWORD, "csrf_token": browser.csrf_token("/login")}
