@@ -24,7 +24,6 @@ from microblog.http_errors import error_response
 # fields that can be told apart; JSON is what scripts send, and the API is their door.
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-
 # Every answer of the site depends on who asks: the person signed in (their feed, their
 # messages, their export), or at least the session (the CSRF token of a sign-in form, a
 # flashed message). `no-store` keeps it out of every cache, shared (a proxy, a CDN) or the
