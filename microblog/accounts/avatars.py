@@ -6,7 +6,10 @@ host. `AVATARS=gravatar` (opt-in) shows Gravatar's picture instead, at the price
 an MD5 of the email address in every representation and page, where anyone can confirm a
 guessed address (docs/configuration.md).
 
-`avatar_url` is the one place that says where a user's picture is: both doors call it.
+`avatar_url` is the one place that says where a user's picture is: both doors call it. The
+choice is the process's, made by `configure` when the app is created (as the password hasher's
+parameters are): reading the app's config there on each call would cost a page of 100 users
+some 100 context lookups.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from typing import Protocol
-
-from flask import current_app
 
 # The cells of an identicon: 5 x 5, the right two columns mirroring the left two.
 GRID = 5
@@ -33,9 +34,18 @@ class Pictured(Protocol):
     def email(self) -> str: ...
 
 
+_gravatar = False
+
+
+def configure(style: str) -> None:
+    """Show Gravatar's pictures (`"gravatar"`) or the identicons drawn here (`"identicon"`)."""
+    global _gravatar
+    _gravatar = style == "gravatar"
+
+
 def avatar_url(user: Pictured, size: int = 128) -> str:
     """Where `user`'s picture is, `size` pixels wide (a hint: the identicon is a vector)."""
-    if current_app.config.get("AVATARS") == "gravatar":
+    if _gravatar:
         return f"https://www.gravatar.com/avatar/{_digest(user.email)}?d=identicon&s={size}"
     return identicon_url(user.id)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from microblog.accounts import avatars
 from microblog.config import avatars_from_environment
 from tests.support import ApiUser
 from tests.web.web_support import Browser
@@ -81,13 +82,25 @@ def test_no_page_loads_an_image_from_another_host_by_default(
     assert "gravatar" not in html
     img_src = _img_src(page.headers["Content-Security-Policy"])
     assert img_src == ["'self'", "data:"]
+    # The same picture for everyone, signed in or not: it sets no cookie.
+    picture = browser.get(f"/avatars/{susan.id}.svg")
+    assert picture.status_code == 200
+    assert "Set-Cookie" not in picture.headers
+
+
+@pytest.fixture
+def gravatar_app(app: Flask, make_other_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """A server set to AVATARS=gravatar. The choice is the process's (`avatars.configure`):
+    the test's own app gets its own back afterwards."""
+    yield make_other_app(AVATARS="gravatar")
+    avatars.configure(app.config["AVATARS"])
 
 
 def test_gravatar_is_shown_only_where_the_operator_opts_in(
-    make_other_app: Callable[..., Flask], make_user: Callable[..., ApiUser]
+    gravatar_app: Flask, make_user: Callable[..., ApiUser]
 ) -> None:
     susan = make_user("susan")
-    client = make_other_app(AVATARS="gravatar").test_client()
+    client = gravatar_app.test_client()
 
     avatar = urlsplit(avatar_of(client, susan, susan))
     page = client.get("/login")
