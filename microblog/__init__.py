@@ -60,10 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from microblog import db as database
     from microblog import totals as _totals  # noqa: F401
+    from microblog.accounts import avatars, passwords
 
     # Import every model so the metadata (and Alembic) sees all tables.
     from microblog.accounts import models as _accounts  # noqa: F401
-    from microblog.accounts import passwords
     from microblog.api import idempotency as _idempotency  # noqa: F401
     from microblog.extensions import db, migrate
     from microblog.messaging import models as _messaging  # noqa: F401
@@ -76,3 +76,4 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         database.configure_engine(db.engine)
     passwords.configure(app.config["PASSWORD_HASH"])
+    avatars.configure(app.config["AVATARS"])

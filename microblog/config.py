@@ -60,10 +60,24 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CORS_ORIGINS": [origin.strip() for origin in os.environ["CORS_ORIGINS"].split(",")]
         if (os.environ.get("CORS_ORIGINS") or "").strip()
         else [],
+        # Whose avatars pages and representations show: "identicon" (drawn here from the user
+        # id) or "gravatar" (opt-in: puts an MD5 of each email address in every answer).
+        "AVATARS": avatars_from_environment(),
         **mail_from_environment(),
         **translator_from_environment(),
         **rate_limits_from_environment(),
     }
+
+
+# Where avatars come from (microblog/accounts/avatars.py); the first is the default.
+AVATAR_STYLES = ("identicon", "gravatar")
+
+
+def avatars_from_environment() -> str:
+    style = (os.environ.get("AVATARS") or AVATAR_STYLES[0]).strip().lower()
+    if style not in AVATAR_STYLES:
+        raise ValueError(f"AVATARS must be one of {', '.join(AVATAR_STYLES)}, not {style!r}")
+    return style
 
 
 def secret_key(config: Mapping[str, Any], instance_path: str) -> str:

@@ -18,7 +18,8 @@ from microblog.web.auth import reset_token
 from tests.web.web_support import SITE_POSTS, Browser, text
 
 PRIVATE = "private, no-store"
-STATIC = ("static", "bootstrap.static")
+# Files the same for everyone, each with a cache policy of its own (avatars: a year).
+STATIC = ("static", "bootstrap.static", "avatars.identicon")
 
 
 def site_pages(app: Flask) -> list[Rule]:
