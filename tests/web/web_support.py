@@ -18,7 +18,8 @@ TAGS = re.compile(r"<[^>]+>")
 @dataclass
 class Browser:
     """A person at a browser: a test client that asks for HTML, in a language, and fills in
-    the CSRF token of the page a form is on, as the page would."""
+    the CSRF token of the page a form is on, as the page would. Each answer is read whole and
+    closed, as a server closes it once sent (work started then, such as a job, starts)."""
 
     client: FlaskClient
     language: str | None = None
@@ -31,6 +32,7 @@ class Browser:
         return {**headers, **(extra or {})}
 
     def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        kw.setdefault("buffered", True)
         return self.client.get(path, headers=self._headers(headers), **kw)
 
     def post(
@@ -46,6 +48,7 @@ class Browser:
         data = dict(data or {})
         if token_from is not None:
             data.setdefault("csrf_token", self.csrf_token(token_from))
+        kw.setdefault("buffered", True)
         return self.client.post(path, data=data, headers=self._headers(headers), **kw)
 
     def submit(self, page: str, data: dict[str, Any], action: str | None = None) -> TestResponse:
