@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from microblog.private_files import private_directory
+
 log = logging.getLogger(__name__)
 
 # Keys that were ever published with Microblog (the old embedded default, the deployment
@@ -152,7 +154,7 @@ def _instance_key(path: Path) -> str:
     agree on one key and none reads a half-written file.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -235,3 +236,19 @@ def test_an_address_typed_decomposed_finds_the_account_stored_composed(app: Flas
 
         assert find_by_email(db.session, " JOSE\u0301@example.com ") == user
         assert find_by_email(db.session, "not an address") is None
+
+
+def test_mail_in_the_outbox_is_readable_by_the_server_s_user_only(
+    app: Flask, browser: Browser
+) -> None:
+    previous = os.umask(0o022)  # the usual one: files 0644, folders 0755
+    try:
+        browser.register("susan")
+        request_reset(browser, "susan@example.com")
+    finally:
+        os.umask(previous)
+
+    outbox = Path(app.instance_path) / "mail"
+    [mail] = outbox.glob("*.eml")
+    assert outbox.stat().st_mode & 0o777 == 0o700
+    assert mail.stat().st_mode & 0o777 == 0o600
