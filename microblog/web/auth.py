@@ -170,7 +170,7 @@ def _after_the_answer(job: str, *args: str) -> None:
         return response
 
 
-def mail_reset_link(address: object, language: object) -> None:
+def mail_reset_link(address: object, language: object, *older: object) -> None:
     """The job behind a reset request: mail a link to the owner of `address`, if there is one.
 
     Run by the executor (a thread, or a worker), never by the request: neither the lookup nor
@@ -179,6 +179,10 @@ def mail_reset_link(address: object, language: object) -> None:
     asker's language. Arguments that a request could not have sent (a queue is open to more
     than this view) end the job with a warning.
     """
+    if older:
+        # Queued before an upgrade by a version that passed the site second (address, site,
+        # language): the site is no longer taken from anyone.
+        language = older[-1]
     if not isinstance(address, str) or not isinstance(language, str):
         log.warning(
             "mail_reset_link expects an address and a language as text, got %s and %s: "

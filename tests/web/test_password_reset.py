@@ -172,6 +172,17 @@ def test_a_reset_job_given_anything_but_text_warns_and_ends(
     assert not (Path(app.instance_path) / "mail").exists()
 
 
+def test_a_reset_job_queued_by_the_previous_version_mails_to_the_public_url(app: Flask) -> None:
+    """Before PUBLIC_URL, the job was given (address, the request's site, language)."""
+    Browser(app.test_client()).register("susan")
+    with app.app_context():
+        mail_reset_link("susan@example.com", "http://evil.example/", "es")
+
+    content = _mail_in_outbox(app)
+    assert "evil.example" not in content and LINK.search(content)
+    assert "Hola, susan:" in content
+
+
 def test_a_reset_job_in_an_unknown_language_mails_in_english(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
