@@ -154,7 +154,11 @@ def configure_engine(engine: Engine) -> None:
     and keep the database's files private."""
     if engine.dialect.name != "sqlite":
         return
-    keep_sqlite_files_private(engine.url.database)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        # Before SQLite opens (and maybe creates) the file; nothing is made until it is used.
+        keep_sqlite_files_private(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

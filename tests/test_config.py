@@ -137,10 +137,16 @@ def test_a_sqlite_database_and_its_wal_and_shm_files_are_private(readable_umask,
 def test_a_database_left_readable_by_an_older_version_is_made_private(
     readable_umask, tmp_path
 ) -> None:
+    from microblog.extensions import db
+
     for name in ("old.db", "old.db-wal", "old.db-shm"):
         (tmp_path / name).touch(mode=0o644)
 
-    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db"})
+    with app.app_context():
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        db.engine.dispose()
 
     assert {path.stat().st_mode & 0o777 for path in tmp_path.iterdir()} == {0o600}
 
