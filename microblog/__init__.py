@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from microblog import config as settings
 from microblog.jsonprovider import OrjsonProvider
+from microblog.private_files import private_directory
 from microblog.request_body import LimitedBodyRequest
 
 
@@ -22,7 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json = OrjsonProvider(app)
     app.request_class = LimitedBodyRequest
-    os.makedirs(app.instance_path, exist_ok=True)
+    # It holds the signing key, the SQLite database and the mail outbox: the server's alone.
+    private_directory(Path(app.instance_path))
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path))
     if config:

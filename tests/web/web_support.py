@@ -41,7 +41,8 @@ SITE_POSTS = {
 @dataclass
 class Browser:
     """A person at a browser: a test client that asks for HTML, in a language, and fills in
-    the CSRF token of the page a form is on, as the page would."""
+    the CSRF token of the page a form is on, as the page would. Each answer is read whole and
+    closed, as a server closes it once sent (work started then, such as a job, starts)."""
 
     client: FlaskClient
     language: str | None = None
@@ -54,6 +55,7 @@ class Browser:
         return {**headers, **(extra or {})}
 
     def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        kw.setdefault("buffered", True)
         return self.client.get(path, headers=self._headers(headers), **kw)
 
     def post(
@@ -72,6 +74,7 @@ class Browser:
         if not data:
             # A browser sends a form with no field (or none filled in) with its Content-Type.
             kw.setdefault("content_type", "application/x-www-form-urlencoded")
+        kw.setdefault("buffered", True)
         return self.client.post(path, data=data, headers=self._headers(headers), **kw)
 
     def submit(self, page: str, data: dict[str, Any], action: str | None = None) -> TestResponse:
