@@ -65,7 +65,13 @@ def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mail
     assert client.get(f"/api/tasks/{task['id']}", headers=susan.headers).json["progress"] == 0
 
     host, port, inbox = smtp_server
-    env = worker_env(database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port))
+    env = worker_env(
+        database_url,
+        redis_url,
+        MAIL_SERVER=host,
+        MAIL_PORT=str(port),
+        PUBLIC_URL="https://microblog.example.com",
+    )
     log_path = tmp_path / "worker.log"
     started = time.perf_counter()
     with log_path.open("wb") as log:
@@ -145,7 +151,7 @@ def test_a_task_that_cannot_be_queued_ends_with_an_error_instead_of_blocking_the
     assert shown["error"] == UNQUEUED
 
 
-def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_asked(
+def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_to_the_public_url(
     make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     database_url: str,
@@ -164,7 +170,12 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_as
 
     host, port, inbox = smtp_server
     env = worker_env(
-        database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port), TASK_QUEUE=queue_name
+        database_url,
+        redis_url,
+        MAIL_SERVER=host,
+        MAIL_PORT=str(port),
+        PUBLIC_URL="https://microblog.example.com",
+        TASK_QUEUE=queue_name,
     )
     worker = subprocess.run(
         [MICROBLOG, "worker", "--burst"],
@@ -181,7 +192,7 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_as
     assert message["Subject"] == "[Microblog] Restablece tu contraseña"
     body = message.get_body(("plain",))
     assert body is not None
-    assert "http://localhost/reset_password/" in body.get_content()
+    assert "https://microblog.example.com/reset_password/" in body.get_content()
 
 
 def test_a_reset_link_is_still_mailed_while_redis_is_away(
@@ -206,4 +217,4 @@ def test_a_reset_link_is_still_mailed_while_redis_is_away(
     assert message["To"] == "susan@example.com"
     body = message.get_body(("plain",))
     assert body is not None
-    assert "http://localhost/reset_password/" in body.get_content()
+    assert "http://127.0.0.1:5000/reset_password/" in body.get_content()

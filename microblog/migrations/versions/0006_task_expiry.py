@@ -1,7 +1,7 @@
 """export results in a table of their own, apart from the tasks
 
 Revision ID: 0006_task_expiry
-Revises: 0005
+Revises: 0006_ids_never_reused
 Create Date: 2026-12-03 17:20:00
 
 A result is megabytes of JSON. Kept in `tasks.result`, listing tasks read it on SQLite even
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_task_expiry"
-down_revision = "0005"
+down_revision = "0006_ids_never_reused"
 branch_labels = None
 depends_on = None
 
