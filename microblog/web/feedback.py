@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import Response, flash
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 
+from microblog.accounts.guessing import TooManyGuesses
 from microblog.errors import DomainError, Invalid
 
 
@@ -25,3 +26,10 @@ def show_domain_error(exc: DomainError, form: FlaskForm | None = None, **fields:
             field.errors = [*field.errors, translated(exc)]
             return
     flash(translated(exc), "danger")
+
+
+def too_many_guesses(exc: TooManyGuesses, page: str) -> Response:
+    """`page` (the form again, showing the refusal flashed) as a 429 with `Retry-After`."""
+    response = Response(page, status=429, mimetype="text/html")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
