@@ -82,7 +82,8 @@ editing and deleting it; a started task's to polling it.
 
 Each bearer token has a budget of requests per time window (requests without a token are
 counted per client address, as are requests whose credentials are refused); `POST /api/tokens`
-is limited per client address and per username tried, and sign-ups per client address. Answers
+is limited per client address, every check of a password (`POST /api/tokens`, `old_password`,
+deleting the account) per account, and sign-ups per client address. Answers
 carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window
 resets). Past a limit the answer is `429 Too Many Requests` with `Retry-After` (seconds).
 """
