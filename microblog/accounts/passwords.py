@@ -2,20 +2,78 @@
 
 One hasher per process, configured from the application's settings at start-up. A hash made with
 older (weaker or merely different) parameters is replaced on the next successful login.
+
+The KDF is slow on purpose (tens of milliseconds of every core), so how many run at once is
+bounded: `KdfSlots`. A process of its own (a script, the test client, a threaded development
+server) lets as many run as it has cores, its threads waiting their turn. Under gunicorn, whose
+sync workers serve one request each, the workers of a server share one count of slots, one
+fewer than the workers (`gunicorn.conf.py`), and a request that finds none free is refused at
+once (KdfBusy, 503 with Retry-After) instead of waiting: a worker waiting for the KDF is a
+worker no one else can have, so waiting would hand the server to whoever sends KDF work.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from microblog.errors import N_, DomainError
+
+
+class KdfBusy(DomainError):
+    """Every KDF slot is taken: the request is fine, and may be sent again in a second."""
+
+    retry_after = 1
+
+    def __init__(self) -> None:
+        super().__init__(N_("the server is busy checking passwords; try again in a moment"))
+
+
+class Semaphore(Protocol):
+    """`threading.BoundedSemaphore` or `multiprocessing.BoundedSemaphore`."""
+
+    def acquire(self, block: bool = ..., timeout: float | None = ..., /) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class KdfSlots:
+    def __init__(self, semaphore: Semaphore, wait: float) -> None:
+        self._semaphore = semaphore
+        self._wait = wait
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A slot for one KDF run, waiting at most `wait` seconds for it (KdfBusy after)."""
+        if not self._semaphore.acquire(True, self._wait):
+            raise KdfBusy()
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
+# Seconds a thread of a process of its own waits for a slot: the others' runs, not forever.
+LOCAL_WAIT = 30.0
+_slots = KdfSlots(threading.BoundedSemaphore(os.cpu_count() or 1), LOCAL_WAIT)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong username costs as long as a
 # wrong password and response times do not reveal which accounts exist. Made on first use:
 # hashing at import would slow every worker's start.
 _dummy_hash: str | None = None
+
+
+def share_slots(semaphore: Semaphore, wait: float = 0.0) -> None:
+    """Count KDF runs with `semaphore`, shared with other processes (gunicorn's workers)."""
+    global _slots
+    _slots = KdfSlots(semaphore, wait)
 
 
 def configure(params: dict[str, Any]) -> None:
@@ -32,15 +90,18 @@ def _dummy() -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _slots.held():
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if `password` matches; with no hash, spends the same time and says no."""
-    try:
-        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    expected = password_hash or _dummy()
+    with _slots.held():
+        try:
+            return _hasher.verify(expected, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 from pydantic import ValidationError
 
 from microblog.accounts.guessing import TooManyGuesses
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
 from microblog.http_errors import error_response
 
@@ -16,6 +17,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     TooManyGuesses: 429,
+    KdfBusy: 503,
 }
 
 
@@ -24,6 +26,8 @@ def handle_domain_error(exc: DomainError) -> Response:
     response = error_response(status, exc.message)
     if isinstance(exc, TooManyGuesses):
         add_guess_limit_headers(response, exc)
+    elif isinstance(exc, KdfBusy):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -21,6 +21,7 @@ bp = Blueprint("tokens", __name__)
     tag="tokens",
     auth="basic",
     response=TokenOut,
+    errors=(503,),
     links=(
         Link(
             "RevokeToken",

@@ -26,13 +26,14 @@ from microblog.accounts import deletion
 from microblog.accounts import services as accounts
 from microblog.accounts.guessing import TooManyGuesses
 from microblog.accounts.models import User
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import DomainError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.mail import send_email
 from microblog.tasks.executors import current_executor
 from microblog.web import LANGUAGES
-from microblog.web.feedback import show_domain_error, too_many_guesses
+from microblog.web.feedback import refused_for_now, show_domain_error
 from microblog.web.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -97,9 +98,9 @@ def login() -> str | Response:
             user = accounts.authenticate(
                 db.session, form.username.data or "", form.password.data or ""
             )
-        except TooManyGuesses as exc:
+        except (TooManyGuesses, KdfBusy) as exc:
             show_domain_error(exc)
-            return too_many_guesses(exc, _login_page(form))
+            return refused_for_now(exc, _login_page(form))
         if user is None:
             # One message for both mistakes: the page must not tell which accounts exist.
             flash(_("Invalid username or password."), "danger")
@@ -132,8 +133,8 @@ def delete_account() -> str | Response:
             deletion.delete_account(db.session, current_user.user, form.password.data or "")
         except DomainError as exc:
             show_domain_error(exc, form)
-            if isinstance(exc, TooManyGuesses):
-                return too_many_guesses(exc, _delete_account_page(form))
+            if isinstance(exc, (TooManyGuesses, KdfBusy)):
+                return refused_for_now(exc, _delete_account_page(form))
         else:
             logout_user()
             flash(_("Your account has been deleted."), "success")

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from microblog.accounts.guessing import TooManyGuesses
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import DomainError, Invalid
 
 
@@ -28,8 +29,13 @@ def show_domain_error(exc: DomainError, form: FlaskForm | None = None, **fields:
     flash(translated(exc), "danger")
 
 
-def too_many_guesses(exc: TooManyGuesses, page: str) -> Response:
-    """`page` (the form again, showing the refusal flashed) as a 429 with `Retry-After`."""
-    response = Response(page, status=429, mimetype="text/html")
+# Refusals that are no mistake of the person's: the same form may be sent again later.
+TRY_LATER: dict[type[DomainError], int] = {TooManyGuesses: 429, KdfBusy: 503}
+
+
+def refused_for_now(exc: TooManyGuesses | KdfBusy, page: str) -> Response:
+    """`page` (the form again, showing the refusal flashed) as a 429 (too many guesses) or 503
+    (the server is busy with other passwords), with `Retry-After`."""
+    response = Response(page, status=TRY_LATER[type(exc)], mimetype="text/html")
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
