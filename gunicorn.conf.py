@@ -88,8 +88,8 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
-# Runs of the password KDF at once, over all the workers: one fewer than the workers, so one is
-# always free for everything else (microblog.accounts.passwords.KdfSlots). Made here, before the
+# Checks of a signed-in person's password (the KDF) at once, over all the workers: one fewer than
+# the workers, so one is always free for everything else (microblog.accounts.passwords). Made here, before the
 # workers are forked, so that they share it.
 _kdf_slots = multiprocessing.BoundedSemaphore(max(1, workers - 1))
 

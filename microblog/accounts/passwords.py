@@ -3,13 +3,18 @@
 One hasher per process, configured from the application's settings at start-up. A hash made with
 older (weaker or merely different) parameters is replaced on the next successful login.
 
-The KDF is slow on purpose (tens of milliseconds of every core), so how many run at once is
-bounded: `KdfSlots`. A process of its own (a script, the test client, a threaded development
-server) lets as many run as it has cores, its threads waiting their turn. Under gunicorn, whose
-sync workers serve one request each, the workers of a server share one count of slots, one
-fewer than the workers (`gunicorn.conf.py`), and a request that finds none free is refused at
-once (KdfBusy, 503 with Retry-After) instead of waiting: a worker waiting for the KDF is a
-worker no one else can have, so waiting would hand the server to whoever sends KDF work.
+The KDF is slow on purpose (tens of milliseconds of every core). Checks of a signed-in
+person's current password (`kdf_slot`, taken by `services.confirm_password`) can be sent by
+anyone holding a token or a session, as fast as they like, so how many of them run at once is
+bounded: `KdfSlots`. Under gunicorn, whose sync workers serve one request each, the workers of
+a server share one count, one fewer than the workers (`gunicorn.conf.py`), and a check that
+finds none free is refused at once (KdfBusy, 503 with Retry-After) instead of waiting: a worker
+waiting for the KDF is a worker no one else can have, so waiting would hand the server to
+whoever sends such checks. A process of its own (a script, the test client) lets as many run as
+it has cores, its threads waiting their turn.
+
+Signing in and signing up are not counted here: many people do them at once, legitimately,
+and each is bounded per client address and per account by the rate limits instead.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ class KdfSlots:
             self._semaphore.release()
 
 
-# Seconds a thread of a process of its own waits for a slot: the others' runs, not forever.
+# Seconds a thread of a process of its own waits for a slot: for the others' runs, not forever.
 LOCAL_WAIT = 30.0
 _slots = KdfSlots(threading.BoundedSemaphore(os.cpu_count() or 1), LOCAL_WAIT)
 
@@ -76,6 +81,11 @@ def share_slots(semaphore: Semaphore, wait: float = 0.0) -> None:
     _slots = KdfSlots(semaphore, wait)
 
 
+def kdf_slot() -> contextlib.AbstractContextManager[None]:
+    """A slot for one check of a signed-in person's password (KdfBusy when none is free)."""
+    return _slots.held()
+
+
 def configure(params: dict[str, Any]) -> None:
     global _hasher, _dummy_hash
     _hasher = PasswordHasher(**params)
@@ -90,18 +100,15 @@ def _dummy() -> str:
 
 
 def hash_password(password: str) -> str:
-    with _slots.held():
-        return _hasher.hash(password)
+    return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if `password` matches; with no hash, spends the same time and says no."""
-    expected = password_hash or _dummy()
-    with _slots.held():
-        try:
-            return _hasher.verify(expected, password) and password_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
+    try:
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def needs_rehash(password_hash: str) -> bool:

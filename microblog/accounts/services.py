@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from microblog import totals
 from microblog.accounts import guessing, rules
 from microblog.accounts.models import User
-from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
+from microblog.accounts.passwords import hash_password, kdf_slot, needs_rehash, verify_password
 from microblog.db import MAX_ID, Db, autocommits
 from microblog.errors import N_, Invalid, NotFound
 
@@ -206,12 +206,15 @@ def confirm_password(user: User, password: str | None, *, field: str, missing: s
     the password, deleting the account): 400 naming `field`, with `missing` when none was sent.
 
     Every such check goes through here, so each spends one guess of the account's budget, the
-    one signing in spends (TooManyGuesses when it is spent, before the KDF runs).
+    one signing in spends (TooManyGuesses when it is spent, before the KDF runs), and runs the
+    KDF in one of the slots that keep such checks from taking every worker (KdfBusy).
     """
     if not password:
         raise Invalid(field, missing)
     guessing.spend_for_account(user.id)
-    if not verify_password(user.password_hash, password):
+    with kdf_slot():
+        matches = verify_password(user.password_hash, password)
+    if not matches:
         raise Invalid(field, WRONG_PASSWORD_MESSAGES[field])
 
 

@@ -171,8 +171,8 @@ ERROR_REASONS = {
     422: "The request cannot be carried out as sent (for instance, an `Idempotency-Key` "
     "already used on another route).",
     429: "A rate limit is spent; `Retry-After` says how many seconds until it resets.",
-    503: "The server is busy checking other passwords (the KDF runs a bounded number at "
-    "once); retry after `Retry-After` seconds.",
+    503: "The server is busy checking other signed-in people's passwords (the KDF runs a "
+    "bounded number at once); retry after `Retry-After` seconds.",
 }
 # Path converters, as werkzeug matches them.
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {

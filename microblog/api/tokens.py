@@ -21,7 +21,6 @@ bp = Blueprint("tokens", __name__)
     tag="tokens",
     auth="basic",
     response=TokenOut,
-    errors=(503,),
     links=(
         Link(
             "RevokeToken",

@@ -98,7 +98,7 @@ def login() -> str | Response:
             user = accounts.authenticate(
                 db.session, form.username.data or "", form.password.data or ""
             )
-        except (TooManyGuesses, KdfBusy) as exc:
+        except TooManyGuesses as exc:
             show_domain_error(exc)
             return refused_for_now(exc, _login_page(form))
         if user is None:
