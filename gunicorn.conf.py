@@ -86,3 +86,15 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# Checks of a signed-in person's password (the KDF) at once, over all the workers: one fewer than
+# the workers, so one is always free for everything else (microblog.accounts.passwords). Made here, before the
+# workers are forked, so that they share it.
+_kdf_slots = multiprocessing.BoundedSemaphore(max(1, workers - 1))
+
+
+def post_fork(server, worker):
+    from microblog.accounts import passwords
+
+    passwords.share_slots(_kdf_slots)

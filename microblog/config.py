@@ -204,10 +204,13 @@ def rate_limits_from_environment() -> dict[str, Any]:
     set (so every app server shares the counts), in each process's memory otherwise."""
     return {
         "RATELIMIT_ENABLED": _flag(os.environ.get("RATELIMIT_ENABLED") or "true"),
-        # POST /api/tokens, per client address and, separately, per username tried.
+        # Signing in (both doors) per client address; and, separately, password checks (signing
+        # in, confirming one's current password) per account.
         "RATELIMIT_TOKENS": os.environ.get("RATELIMIT_TOKENS") or "30 per minute",
         # Sign-ups (POST /api/users and the web site's form) per client address.
         "RATELIMIT_SIGNUPS": os.environ.get("RATELIMIT_SIGNUPS") or "100 per hour",
+        # Password reset requests per client address, and separately per address asked about.
+        "RATELIMIT_RESETS": os.environ.get("RATELIMIT_RESETS") or "10 per hour",
         # Every API request, per bearer token (or per client address without one).
         "RATELIMIT_API": os.environ.get("RATELIMIT_API") or "600 per minute",
         # Keys in Redis start with this: deployments sharing one Redis keep apart.

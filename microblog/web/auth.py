@@ -24,14 +24,16 @@ from werkzeug.wrappers import Response
 
 from microblog.accounts import deletion
 from microblog.accounts import services as accounts
+from microblog.accounts.guessing import TooManyGuesses
 from microblog.accounts.models import User
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import DomainError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.mail import send_email
 from microblog.tasks.executors import current_executor
 from microblog.web import LANGUAGES
-from microblog.web.feedback import show_domain_error
+from microblog.web.feedback import refused_for_now, show_domain_error
 from microblog.web.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -92,7 +94,13 @@ def login() -> str | Response:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.username.data or "", form.password.data or "")
+        try:
+            user = accounts.authenticate(
+                db.session, form.username.data or "", form.password.data or ""
+            )
+        except TooManyGuesses as exc:
+            show_domain_error(exc)
+            return refused_for_now(exc, _login_page(form))
         if user is None:
             # One message for both mistakes: the page must not tell which accounts exist.
             flash(_("Invalid username or password."), "danger")
@@ -103,6 +111,10 @@ def login() -> str | Response:
             session.clear()
             login_user(SessionUser(user), remember=bool(form.remember_me.data))
             return redirect(_safe_next(request.args.get("next")))
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
     return render_template("auth/login.html", title=_("Sign in"), form=form)
 
 
@@ -121,10 +133,16 @@ def delete_account() -> str | Response:
             deletion.delete_account(db.session, current_user.user, form.password.data or "")
         except DomainError as exc:
             show_domain_error(exc, form)
+            if isinstance(exc, (TooManyGuesses, KdfBusy)):
+                return refused_for_now(exc, _delete_account_page(form))
         else:
             logout_user()
             flash(_("Your account has been deleted."), "success")
             return redirect(url_for("auth.login"))
+    return _delete_account_page(form)
+
+
+def _delete_account_page(form: DeleteAccountForm) -> str:
     return render_template("auth/delete_account.html", title=_("Delete my account"), form=form)
 
 

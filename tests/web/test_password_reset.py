@@ -263,3 +263,39 @@ def test_mail_in_the_outbox_is_readable_by_the_server_s_user_only(
     [mail] = outbox.glob("*.eml")
     assert outbox.stat().st_mode & 0o777 == 0o700
     assert mail.stat().st_mode & 0o777 == 0o600
+
+
+def test_reset_requests_are_limited_per_client_address_and_per_address_asked_about(
+    make_other_app: Callable[..., Flask], smtp_server: tuple[str, int, Inbox]
+) -> None:
+    host, port, inbox = smtp_server
+    app = make_other_app(
+        MAIL_SERVER=host,
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_RESETS="2 per hour",
+    )
+    Browser(app.test_client()).register("susan")
+    asker = Browser(app.test_client())
+
+    def ask(address: str, client_address: str) -> int:
+        asker.client.environ_base["REMOTE_ADDR"] = client_address
+        answer = asker.submit("/reset_password_request", {"email": address})
+        if answer.status_code == 429:
+            assert answer.mimetype == "text/html"
+            assert 1 <= int(answer.headers["Retry-After"]) <= 3600
+        return answer.status_code
+
+    # One address asked about from many clients: refused alike whether anyone holds it or not.
+    for address in ("susan@example.com", "nobody@example.com"):
+        spellings = (address, address.upper(), f" {address} ")
+        statuses = [ask(spelling, f"10.7.{n}.1") for n, spelling in enumerate(spellings)]
+        assert statuses == [302, 302, 429], address
+    # One client asking about many addresses.
+    statuses = [ask(f"person{n}@example.com", "203.0.113.50") for n in range(3)]
+    assert statuses == [302, 302, 429]
+
+    wait_for_jobs(app)
+    inbox.wait_for(2)
+    assert inbox.recipients == [["susan@example.com"]] * 2
