@@ -40,6 +40,10 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state (already following, ...)."""
 
 
+class Gone(DomainError):
+    """The thing asked for existed but is kept no longer (an export's expired result)."""
+
+
 class Unavailable(DomainError):
     """The request is valid but cannot be answered now: a limit of time or of a service
     behind this one was reached. Trying again later (or asking for less) may succeed."""

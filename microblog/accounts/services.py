@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog import totals
-from microblog.accounts import rules
+from microblog.accounts import guessing, rules
 from microblog.accounts.models import User
-from microblog.accounts.passwords import hash_password, needs_rehash, verify_password
+from microblog.accounts.passwords import hash_password, kdf_slot, needs_rehash, verify_password
 from microblog.db import MAX_ID, Db, autocommits
 from microblog.errors import N_, Invalid, NotFound
 
@@ -108,8 +108,16 @@ def register_user(
 
 
 def authenticate(session: Db, login: str, password: str) -> User | None:
-    """The user these credentials belong to, or None; takes as long either way."""
+    """The user these credentials belong to, or None; takes as long either way.
+
+    Each attempt spends one guess of the account's budget (or the unknown name's) before the
+    KDF runs: TooManyGuesses when it is spent, and then no KDF runs.
+    """
     user = find_by_login(session, login)
+    if user is None:
+        guessing.spend_for_unknown(login)
+    else:
+        guessing.spend_for_account(user.id)
     if not verify_password(user.password_hash if user else None, password):
         return None
     assert user is not None
@@ -195,11 +203,16 @@ def confirm_password(user: User, password: str | None, *, field: str, missing: s
     """The one check of a signed-in person's current password, outside signing in (changing
     the password, deleting the account): 400 naming `field`, with `missing` when none was sent.
 
-    Every such check goes through here, so whatever guards password guessing guards them all.
+    Every such check goes through here, so each spends one guess of the account's budget, the
+    one signing in spends (TooManyGuesses when it is spent, before the KDF runs), and runs the
+    KDF in one of the slots that keep such checks from taking every worker (KdfBusy).
     """
     if not password:
         raise Invalid(field, missing)
-    if not verify_password(user.password_hash, password):
+    guessing.spend_for_account(user.id)
+    with kdf_slot():
+        matches = verify_password(user.password_hash, password)
+    if not matches:
         raise Invalid(field, WRONG_PASSWORD_MESSAGES[field])
 
 

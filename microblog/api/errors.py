@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import ValidationError
 
+from microblog.accounts.guessing import TooManyGuesses
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     Invalid,
     NotFound,
     Unauthenticated,
@@ -22,13 +25,29 @@ STATUS_OF: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
+    TooManyGuesses: 429,
+    KdfBusy: 503,
     Unavailable: 503,
 }
 
 
 def handle_domain_error(exc: DomainError) -> Response:
     status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
-    return error_response(status, exc.message)
+    response = error_response(status, exc.message)
+    if isinstance(exc, TooManyGuesses):
+        add_guess_limit_headers(response, exc)
+    elif isinstance(exc, KdfBusy):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def add_guess_limit_headers(response: Response, exc: TooManyGuesses) -> None:
+    """`Retry-After` and the RateLimit headers of the password-guess budget that refused."""
+    response.headers["Retry-After"] = str(exc.retry_after)
+    response.headers["RateLimit-Limit"] = str(exc.limit)
+    response.headers["RateLimit-Remaining"] = "0"
+    response.headers["RateLimit-Reset"] = str(exc.retry_after)
 
 
 # Pydantic's names for JSON types, as a client author would say them.

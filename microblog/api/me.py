@@ -38,7 +38,7 @@ def get_me() -> dict[str, Any]:
 # No OpenAPI link leads here: a client (or a stateful test walking the links) reaches it only by
 # sending the password on purpose.
 @bp.delete("/me")
-@operation(tag="me", body=AccountDeletion, errors=(400, 404))
+@operation(tag="me", body=AccountDeletion, errors=(400, 404, 503))
 def delete_me(body: AccountDeletion) -> None:
     """Delete your account, and everything of yours, for good.
 

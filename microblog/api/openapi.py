@@ -82,7 +82,8 @@ editing and deleting it; a started task's to polling it.
 
 Each bearer token has a budget of requests per time window (requests without a token are
 counted per client address, as are requests whose credentials are refused); `POST /api/tokens`
-is limited per client address and per username tried, and sign-ups per client address. Answers
+is limited per client address, every check of a password (`POST /api/tokens`, `old_password`,
+deleting the account) per account, and sign-ups per client address. Answers
 carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window
 resets). Past a limit the answer is `429 Too Many Requests` with `Retry-After` (seconds).
 """
@@ -164,13 +165,16 @@ ERROR_REASONS = {
     403: "The resource is not yours.",
     404: "No such resource.",
     409: "The request clashes with the resource's current state.",
+    410: "The resource is kept no longer (an export's result, after EXPORT_RESULT_TTL).",
     412: "`If-Match` does not match the resource's current ETag.",
     413: "The body is larger than the server accepts.",
     415: "The body is not `application/json`.",
     422: "The request cannot be carried out as sent (for instance, an `Idempotency-Key` "
     "already used on another route).",
     429: "A rate limit is spent; `Retry-After` says how many seconds until it resets.",
-    503: "The request ran past a time limit of the server; `message` names it.",
+    503: "The server cannot answer now: it is busy checking other signed-in people's "
+    "passwords (the KDF runs a bounded number at once; retry after `Retry-After` seconds), or "
+    "the request ran past a time limit of the server (a search; `message` names it).",
 }
 # Path converters, as werkzeug matches them.
 CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -575,6 +579,8 @@ def _error_responses() -> dict[str, Any]:
                 name: {"$ref": f"#/components/headers/{name}"}
                 for name in ("Retry-After", *LIMIT_HEADERS)
             }
+        if status == 503:
+            response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
         responses[_response_name(status)] = response
     return responses
 

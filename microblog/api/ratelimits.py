@@ -1,11 +1,17 @@
 """Rate limits, with Flask-Limiter, counted where every app server sees the same counts.
 
 - Signing in, `POST /api/tokens` and the web site's `POST /login` together: RATELIMIT_TOKENS
-  per client address, and the same again per username tried (read from the Basic header or
-  the form without checking it), so a password cannot be guessed quickly from one address nor
-  from many, and using both doors buys no more guesses.
+  per client address, every request counted whatever it carries. And every password check,
+  signing in or confirming one's current password (changing the password, deleting the
+  account, changing the email address), spends from a budget of RATELIMIT_TOKENS per account:
+  the account the name resolved to, whichever name or encoding was used (`guess_budget`,
+  spent by the domain, `microblog.accounts.guessing`). So a password cannot be guessed quickly
+  from one address nor from many, and using both doors buys no more guesses.
 - Sign-ups, `POST /api/users` and the web site's `POST /register` together: RATELIMIT_SIGNUPS
   per client address.
+- Password reset requests, the web site's `POST /reset_password_request`: RATELIMIT_RESETS per
+  client address, and the same again per address asked about (normalised as stored, never
+  looked up, so the answer is the same for known and unknown addresses).
 - The whole API: RATELIMIT_API per bearer token (the token's SHA-256, as stored), or per
   client address for requests without one. Requests that bring credentials which are refused
   (401) are also counted per client address against the same budget, so inventing a new token
@@ -42,6 +48,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from werkzeug.wrappers import Response
 
+from microblog.accounts import rules
+from microblog.api import guess_budget
+from microblog.errors import Invalid
 from microblog.extensions import LIMITER
 from microblog.http_errors import is_api_request
 
@@ -51,6 +60,9 @@ TOKEN_ENDPOINT = "api.tokens.create_token"
 LOGIN_ENDPOINT = "auth.login"
 SIGN_IN_ENDPOINTS = (TOKEN_ENDPOINT, LOGIN_ENDPOINT)
 SIGNUP_ENDPOINTS = ("api.users.create_user", "auth.register")
+RESET_REQUEST_ENDPOINT = "auth.reset_password_request"
+# Endpoints the limiter looks at besides the API.
+WEB_LIMITED_ENDPOINTS = (LOGIN_ENDPOINT, *SIGNUP_ENDPOINTS, RESET_REQUEST_ENDPOINT)
 # Seconds the limiter's Redis client waits to connect or for an answer, and no retries: a
 # Redis that is down must not hold a request up. (Redis answers in a millisecond; a request
 # that finds it hung may wait twice, once to fail and once to see if it came back.)
@@ -66,17 +78,15 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def username_tried() -> str:
-    """The username (or email address) of a Basic header, or of the sign-in form, unchecked,
-    hashed to a key of fixed size; "" without one."""
-    if request.endpoint == LOGIN_ENDPOINT:
-        name = request.form.get("username") or ""
-    else:
-        auth = request.authorization
-        name = auth.username or "" if auth is not None and auth.type == "basic" else ""
-    if not name.strip():
-        return ""
-    return "username:" + _digest(name.strip().casefold())
+def reset_target() -> str:
+    """The address a reset is asked for, normalised as accounts store addresses (so case and
+    Unicode forms of one address share a budget), hashed; never looked up."""
+    address = (request.form.get("email") or "").strip()
+    try:
+        address = rules.email(address)
+    except Invalid:
+        address = address.lower()
+    return "reset-target:" + _digest(address)
 
 
 def _sign_in_door() -> str:
@@ -136,6 +146,7 @@ def init_app(app: Flask) -> None:
     api_budget = _checked("RATELIMIT_API", config.get("RATELIMIT_API", "600 per minute"))
     tokens = _checked("RATELIMIT_TOKENS", config.get("RATELIMIT_TOKENS", "30 per minute"))
     signups = _checked("RATELIMIT_SIGNUPS", config.get("RATELIMIT_SIGNUPS", "100 per hour"))
+    resets = _checked("RATELIMIT_RESETS", config.get("RATELIMIT_RESETS", "10 per hour"))
     storage_uri, storage_options = _storage(app)
 
     limiter = Limiter(
@@ -173,39 +184,30 @@ def init_app(app: Flask) -> None:
     if not limiter.enabled:
         return
 
-    # The limiter looks at nothing but the API and sign-ups: pages, static files, /healthz and
-    # /metrics cost it nothing and never wait for its storage.
+    guess_budget.init_app(app, limiter, tokens)
+
+    # The limiter looks at nothing but the API, signing in and up, and reset requests: pages,
+    # static files, /healthz and /metrics cost it nothing and never wait for its storage.
     @limiter.request_filter
     def _unlimited() -> bool:
-        return not (
-            is_api_request()
-            or request.endpoint in SIGNUP_ENDPOINTS
-            or request.endpoint == LOGIN_ENDPOINT
-        )
+        return not (is_api_request() or request.endpoint in WEB_LIMITED_ENDPOINTS)
 
-    # Shared by both doors: a guess through the web form counts as one through the API.
-    sign_in_limits = (
-        limiter.shared_limit(
-            tokens,
-            scope="sign-in-address",
-            key_func=client_address,
-            methods=["POST"],
-            override_defaults=False,
-            error_message=lambda: f"too many {_sign_in_door()} from this address ({tokens})",
-        ),
-        limiter.shared_limit(
-            tokens,
-            scope="sign-in-username",
-            key_func=username_tried,
-            exempt_when=lambda: not username_tried(),
-            methods=["POST"],
-            override_defaults=False,
-            error_message=lambda: f"too many {_sign_in_door()} for this account ({tokens})",
-        ),
+    # Shared by both doors: a guess through the web form counts as one through the API. Keyed
+    # on nothing the request says, so no header or body can be exempt from it; the budget per
+    # account is spent where the name is resolved (`guess_budget`).
+    sign_in_limit = limiter.shared_limit(
+        tokens,
+        scope="sign-in-address",
+        key_func=client_address,
+        methods=["POST"],
+        override_defaults=False,
+        error_message=lambda: f"too many {_sign_in_door()} from this address ({tokens})",
     )
     for endpoint in SIGN_IN_ENDPOINTS:
         if endpoint in app.view_functions:
-            _limit_view(app, endpoint, *sign_in_limits)
+            _limit_view(app, endpoint, sign_in_limit)
+    if RESET_REQUEST_ENDPOINT in app.view_functions:
+        _limit_view(app, RESET_REQUEST_ENDPOINT, *_reset_limits(limiter, resets))
     signup_limit = limiter.shared_limit(
         signups,
         scope="signups",
@@ -223,6 +225,28 @@ def init_app(app: Flask) -> None:
         return add_limit_headers(limiter, response)
 
 
+def _reset_limits(limiter: Limiter, resets: str) -> tuple[Callable[[Any], Any], ...]:
+    """Reset requests per client address, and per address asked about."""
+    return (
+        limiter.limit(
+            resets,
+            scope="reset-address",
+            key_func=client_address,
+            methods=["POST"],
+            override_defaults=False,
+            error_message=f"too many password reset requests from this address ({resets})",
+        ),
+        limiter.limit(
+            resets,
+            scope="reset-target",
+            key_func=reset_target,
+            methods=["POST"],
+            override_defaults=False,
+            error_message=f"too many password reset requests for this email address ({resets})",
+        ),
+    )
+
+
 def _limit_view(app: Flask, endpoint: str, *limits: Callable[[Any], Any]) -> None:
     """Wrap the view of `endpoint` in `limits` (the views' own modules are left untouched)."""
     view = app.view_functions[endpoint]
@@ -233,9 +257,10 @@ def _limit_view(app: Flask, endpoint: str, *limits: Callable[[Any], Any]) -> Non
 
 def add_limit_headers(limiter: Limiter, response: Response) -> Response:
     """The IETF RateLimit-* headers of the limit Flask-Limiter reports for this request (the
-    one it broke, on a 429), and `Retry-After` on a 429."""
+    one it broke, on a 429), and `Retry-After` on a 429. A response that states its own (the
+    guess budget's refusal) keeps them."""
     current = limiter.current_limit
-    if current is None:
+    if current is None or "RateLimit-Limit" in response.headers:
         return response
     try:
         reset_at, remaining = current.window

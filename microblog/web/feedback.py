@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import Response, flash
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 
+from microblog.accounts.guessing import TooManyGuesses
+from microblog.accounts.passwords import KdfBusy
 from microblog.errors import DomainError, Invalid
 
 
@@ -25,3 +27,15 @@ def show_domain_error(exc: DomainError, form: FlaskForm | None = None, **fields:
             field.errors = [*field.errors, translated(exc)]
             return
     flash(translated(exc), "danger")
+
+
+# Refusals that are no mistake of the person's: the same form may be sent again later.
+TRY_LATER: dict[type[DomainError], int] = {TooManyGuesses: 429, KdfBusy: 503}
+
+
+def refused_for_now(exc: TooManyGuesses | KdfBusy, page: str) -> Response:
+    """`page` (the form again, showing the refusal flashed) as a 429 (too many guesses) or 503
+    (the server is busy with other passwords), with `Retry-After`."""
+    response = Response(page, status=TRY_LATER[type(exc)], mimetype="text/html")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response

@@ -1,4 +1,4 @@
-"""Rate limits: token guessing per address and per username, sign-ups per address, a budget per
+"""Rate limits: token guessing per address and per account, sign-ups per address, a budget per
 token on the whole API, the IETF RateLimit headers, and counts shared through Redis by several
 app servers, which keep answering when Redis does not."""
 
@@ -133,12 +133,12 @@ def test_token_requests_are_limited_per_address(
     assert elsewhere.status_code == 200
 
 
-def test_token_requests_are_limited_per_username_tried_from_any_address(
+def test_token_requests_are_limited_per_account_from_any_address_by_any_of_its_names(
     make_limited_app: Callable[..., Flask], susan: ApiUser, bob: ApiUser
 ) -> None:
     client = make_limited_app(RATELIMIT_TOKENS="3 per minute").test_client()
 
-    for attempt, login in enumerate(("susan", "SUSAN", " Susan")):
+    for attempt, login in enumerate(("susan", "SUSAN", "susan@example.com")):
         response = client.post(
             "/api/tokens", headers=basic_auth(login, "guess"), **from_address(f"10.0.0.{attempt}")
         )
@@ -146,7 +146,7 @@ def test_token_requests_are_limited_per_username_tried_from_any_address(
     refused = client.post(
         "/api/tokens", headers=basic_auth("susan", "correct-horse"), **from_address("10.0.0.9")
     )
-    assert_too_many(refused, "token requests", "account")
+    assert_too_many(refused, "password attempts", "account")
 
     other = client.post(
         "/api/tokens", headers=basic_auth("bob", "correct-horse"), **from_address("10.0.0.9")
