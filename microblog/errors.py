@@ -57,5 +57,11 @@ class Invalid(DomainError):
         self.field = field
 
 
+class ClaimedMeanwhile(Invalid):
+    """A unique value (a username, an email address) that another request claimed while this
+    one was writing it: the field and message of a value already taken, but a conflict (409 on
+    the API) rather than a plain refusal, since the state changed under the request."""
+
+
 class Unauthenticated(DomainError):
     """The credentials presented do not identify anyone (unknown, expired or revoked)."""

@@ -17,7 +17,7 @@ from microblog.accounts import guessing, rules
 from microblog.accounts.models import User
 from microblog.accounts.passwords import hash_password, kdf_slot, needs_rehash, verify_password
 from microblog.db import MAX_ID, Db, autocommits
-from microblog.errors import N_, Invalid, NotFound
+from microblog.errors import N_, ClaimedMeanwhile, Invalid, NotFound
 
 TAKEN_MESSAGES = {
     "username": N_("please use a different username"),
@@ -256,7 +256,8 @@ def _ensure_available(
 
 def _flush_claiming_names(session: Db, user: User, changes: dict[str, str] | None = None) -> None:
     """Apply `changes` to `user` and flush, letting the unique constraints settle a race that
-    the check above lost: the loser is told which name is taken, as if it had come second.
+    the check above lost: the loser is told which name is taken (ClaimedMeanwhile: a 409 on
+    the API, where a name already taken when the request came is a 400).
 
     The changes are made inside the savepoint: `begin_nested` flushes what is pending first,
     so a change made before it would meet the constraint outside the savepoint, and the
@@ -274,5 +275,8 @@ def _flush_claiming_names(session: Db, user: User, changes: dict[str, str] | Non
                 setattr(user, attribute, value)
             session.add(user)
     except IntegrityError:
-        _ensure_available(session, username=username, email=email, exclude_id=user_id)
-        raise Invalid("username", TAKEN_MESSAGES["username"]) from None
+        try:
+            _ensure_available(session, username=username, email=email, exclude_id=user_id)
+        except Invalid as taken:
+            raise ClaimedMeanwhile(taken.field, taken.template) from None
+        raise ClaimedMeanwhile("username", TAKEN_MESSAGES["username"]) from None

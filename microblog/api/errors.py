@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from microblog.accounts.guessing import TooManyGuesses
 from microblog.accounts.passwords import KdfBusy
 from microblog.errors import (
+    ClaimedMeanwhile,
     Conflict,
     DomainError,
     Forbidden,
@@ -19,7 +20,9 @@ from microblog.errors import (
 )
 from microblog.http_errors import error_response
 
+# The first class an error is an instance of decides: subclasses before their bases.
 STATUS_OF: dict[type[DomainError], int] = {
+    ClaimedMeanwhile: 409,
     Invalid: 400,
     Unauthenticated: 401,
     Forbidden: 403,

@@ -34,7 +34,7 @@ def _as_seen_by_viewer(user: User) -> dict[str, Any]:
     body=UserCreate,
     response=UserOut,
     status=201,
-    errors=(400,),
+    errors=(400, 409),
     headers=("Location",),
     links=(
         Link("GetUser", "api.users.get_one_user", {"user_id": RESPONSE_ID}),
