@@ -83,7 +83,7 @@ def get_one_user(user_id: int) -> dict[str, Any]:
     tag="users",
     body=UserUpdate,
     response=UserOut,
-    errors=(400, 403, 404, 503),
+    errors=(400, 403, 404, 409, 503),
     conditional=True,
     links=(Link("GetUser", "api.users.get_one_user", {"user_id": RESPONSE_ID}),),
 )
