@@ -1,8 +1,8 @@
-"""API tokens: random, stored only as SHA-256 hashes, expiring and revocable.
+"""Tokens: random, stored only as SHA-256 hashes, expiring and revocable.
 
-A token is a bearer secret with 256 bits of entropy. Hashing it with a fast hash is enough
-(there is nothing to brute-force, unlike a password) and keeps authentication to one indexed
-lookup.
+A token is a bearer secret with 256 bits of entropy: an API client's bearer token, or the key
+of a web session (which its cookies carry). Hashing it with a fast hash is enough (there is
+nothing to brute-force, unlike a password) and keeps authentication to one indexed lookup.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
-from microblog.accounts.models import Token, User
-from microblog.db import Db, utcnow
+from microblog.accounts.models import API, LABEL_MAX, Token, User
+from microblog.db import Db, autocommits, utcnow
 from microblog.errors import N_, Unauthenticated
 
 
@@ -24,12 +26,22 @@ def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def issue_token(session: Db, user: User, lifetime: timedelta) -> tuple[str, Token]:
-    """A new token for `user`; the plaintext is returned once and never stored."""
+def issue_token(
+    session: Db, user: User, lifetime: timedelta, *, kind: str = API, label: str = ""
+) -> tuple[str, Token]:
+    """A new token for `user`; the plaintext is returned once and never stored.
+
+    `label` (the client's User-Agent) is how its owner will recognise it in their list."""
     plaintext = secrets.token_hex(32)
     now = utcnow()
     token = Token(
-        user_id=user.id, hash=_digest(plaintext), created_at=now, expires_at=now + lifetime
+        user_id=user.id,
+        hash=_digest(plaintext),
+        kind=kind,
+        label=label[:LABEL_MAX],
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + lifetime,
     )
     session.add(token)
     session.flush()
@@ -38,19 +50,21 @@ def issue_token(session: Db, user: User, lifetime: timedelta) -> tuple[str, Toke
 
 @functools.cache
 def _token_by_digest() -> Select[Token]:
-    """Built once (on first use, when every model is mapped): every API request runs it, and
+    """Built once (on first use, when every model is mapped): every request runs it, and
     building the statement costs as much as the ORM spends executing it."""
     return (
         select(Token)
         .join(Token.user)
         .options(contains_eager(Token.user))
-        .where(Token.hash == bindparam("digest"))
+        .where(Token.hash == bindparam("digest"), Token.kind == bindparam("kind"))
     )
 
 
-def authenticate_token(session: Db, plaintext: str, now: datetime) -> Token:
-    """The live token for `plaintext`, with its user loaded in the same query."""
-    token = session.scalar(_token_by_digest(), {"digest": _digest(plaintext)})
+def authenticate_token(session: Db, plaintext: str, now: datetime, *, kind: str = API) -> Token:
+    """The live token of `kind` for `plaintext`, with its user loaded in the same query.
+
+    A web session's key is no bearer token, nor the other way round."""
+    token = session.scalar(_token_by_digest(), {"digest": _digest(plaintext), "kind": kind})
     if token is None:
         raise Unauthenticated(N_("the token is not valid"))
     if token.revoked_at is not None:
@@ -62,3 +76,28 @@ def authenticate_token(session: Db, plaintext: str, now: datetime) -> Token:
 
 def revoke_token(token: Token, now: datetime) -> None:
     token.revoked_at = now
+
+
+def note_use(token: Token, now: datetime, resolution: timedelta) -> bool:
+    """Show `token` as used now; True if the stored value is stale and must be saved.
+
+    As `services.note_activity` does for `last_seen`: at most once per `resolution`, set
+    without marking the token dirty, written by `save_last_used` at the end of the request."""
+    if now - token.last_used_at < resolution:
+        return False
+    set_committed_value(token, "last_used_at", now)
+    return True
+
+
+def save_last_used(session: Db, token_id: int, now: datetime) -> None:
+    """Best effort, like `services.save_last_seen`: a busy database means the next request
+    tries again, not that this one fails."""
+    stamp = update(Token).where(Token.id == token_id).values(last_used_at=now)
+    try:
+        if autocommits(session):
+            session.execute(stamp)
+            return
+        with session.begin_nested():
+            session.execute(stamp)
+    except OperationalError:
+        pass

@@ -58,7 +58,14 @@ class ResetPasswordForm(FlaskForm):
 
 class EditProfileForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired()], render_kw=USERNAME)
+    email = StringField(_l("Email"), validators=[DataRequired()], render_kw=EMAIL)
     about_me = TextAreaField(_l("About me"), render_kw={"maxlength": rules.ABOUT_ME_MAX})
+    password = PasswordField(_l("New password (leave empty to keep yours)"), render_kw=PASSWORD)
+    password2 = PasswordField(
+        _l("Repeat new password"), validators=[EqualTo("password")], render_kw=PASSWORD
+    )
+    # A new email address or password needs it: a stolen session cannot take the account.
+    current_password = PasswordField(_l("Current password (to change email or password)"))
     submit = SubmitField(_l("Save"))
 
 
