@@ -14,7 +14,7 @@ from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
 from microblog.web.auth import RESET_MAX_AGE
-from tests.support import wait_for_jobs
+from tests.support import basic_auth, wait_for_jobs
 from tests.tasks.task_support import Inbox
 from tests.web.web_support import Browser, field_errors, flashes, text
 
@@ -170,3 +170,45 @@ def test_an_address_typed_decomposed_finds_the_account_stored_composed(app: Flas
 
         assert find_by_email(db.session, " JOSE\u0301@example.com ") == user
         assert find_by_email(db.session, "not an address") is None
+
+
+def test_a_password_reset_ends_every_session_and_token(app: Flask, browser: Browser) -> None:
+    browser.register("susan")
+    thief = Browser(app.test_client())
+    thief.login("susan", remember=True)
+    api = app.test_client()
+    token = api.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    request_reset(browser, "susan@example.com")
+    link = _link_in_outbox(app)
+    done = browser.submit(link, {"password": "brand-new-pass", "password2": "brand-new-pass"})
+
+    assert done.location == "/login"
+    assert thief.signed_in_as() is None
+    thief.client.delete_cookie("session")
+    assert thief.signed_in_as() is None
+    assert api.get("/api/me", headers=bearer).status_code == 401
+    _refused(browser, link)  # and the link worked once
+
+
+def test_a_reset_link_mailed_before_the_address_changed_no_longer_works(
+    app: Flask, signed_in: Callable[..., Browser]
+) -> None:
+    susan = signed_in("susan")
+    stranger = Browser(app.test_client())
+    request_reset(stranger, "susan@example.com")
+    link = _link_in_outbox(app)
+
+    changed = susan.submit(
+        "/edit_profile",
+        {
+            "username": "susan",
+            "email": "susan@new.example.org",
+            "about_me": "",
+            "current_password": "correct-horse",
+        },
+    )
+
+    assert changed.location == "/user/susan"
+    _refused(stranger, link)
