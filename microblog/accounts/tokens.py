@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,9 +31,12 @@ def issue_token(
 ) -> tuple[str, Token]:
     """A new token for `user`; the plaintext is returned once and never stored.
 
-    `label` (the client's User-Agent) is how its owner will recognise it in their list."""
+    `label` (the client's User-Agent) is how its owner will recognise it in their list. The
+    person's expired tokens are deleted on the way, so their rows never outnumber the tokens
+    that might still work (revoked ones are kept until they expire, to say so to a client)."""
     plaintext = secrets.token_hex(32)
     now = utcnow()
+    session.execute(delete(Token).where(Token.user_id == user.id, Token.expires_at <= now))
     token = Token(
         user_id=user.id,
         hash=_digest(plaintext),

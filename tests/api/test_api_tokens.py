@@ -1,10 +1,11 @@
-"""POST /api/tokens (HTTP Basic) and DELETE /api/tokens (Bearer): getting and revoking tokens."""
+"""/api/tokens: getting (HTTP Basic), listing and revoking tokens (Bearer), web sessions included."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +277,46 @@ def test_a_web_session_key_is_no_bearer_token(
         key = session["_user_id"]
 
     assert_json_error(client.get("/api/me", headers=bearer(key)), 401, "not valid")
+
+
+def _age_tokens(app: Flask, user_id: int, by: timedelta) -> None:
+    with app.app_context():
+        db.session.execute(
+            sa.update(Token)
+            .where(Token.user_id == user_id)
+            .values(last_used_at=datetime.now(UTC) - by)
+        )
+        db.session.commit()
+
+
+def test_a_tokens_last_use_is_written_at_most_once_a_minute(
+    app: Flask, client: FlaskClient, susan: ApiUser, count_queries: Callable[[], Any]
+) -> None:
+    _age_tokens(app, susan.id, timedelta(hours=2))
+
+    client.get("/api/me", headers=susan.headers)
+    [listed] = client.get("/api/tokens", headers=susan.headers).json["items"]
+    with count_queries() as counted:
+        client.get("/api/me", headers=susan.headers)
+
+    assert_close_to_now(parse_timestamp(listed["last_used_at"]), timedelta(seconds=10))
+    updates = [s for s in counted.statements if s.lstrip().upper().startswith("UPDATE")]
+    assert updates == [], counted.statements
+
+
+def test_expired_tokens_are_deleted_when_the_person_gets_a_new_one(
+    app: Flask, client: FlaskClient, susan: ApiUser
+) -> None:
+    with app.app_context():
+        db.session.execute(
+            sa.update(Token)
+            .where(Token.user_id == susan.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.session.commit()
+
+    client.post("/api/tokens", headers=basic_auth("susan", "correct-horse"))
+
+    with app.app_context():
+        rows = db.session.scalar(sa.select(sa.func.count()).select_from(Token))
+    assert rows == 1
