@@ -1,4 +1,4 @@
-"""/api/tokens: getting (HTTP Basic), listing and revoking tokens (Bearer), web sessions included."""
+"""/api/tokens: getting (HTTP Basic), listing and revoking tokens and web sessions (Bearer)."""
 
 from __future__ import annotations
 
