@@ -320,3 +320,18 @@ def test_expired_tokens_are_deleted_when_the_person_gets_a_new_one(
     with app.app_context():
         rows = db.session.scalar(sa.select(sa.func.count()).select_from(Token))
     assert rows == 1
+
+
+def test_ending_a_web_session_through_the_api_signs_that_browser_out(
+    app: Flask, client: FlaskClient, susan: ApiUser
+) -> None:
+    browser = Browser(app.test_client())
+    browser.login("susan", "correct-horse", remember=True)
+    items = client.get("/api/tokens", headers=susan.headers).json["items"]
+    [web] = [item["id"] for item in items if item["kind"] == "web"]
+
+    assert client.delete(f"/api/tokens/{web}", headers=susan.headers).status_code == 204
+
+    assert browser.signed_in_as() is None
+    browser.client.delete_cookie("session")
+    assert browser.signed_in_as() is None
