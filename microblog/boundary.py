@@ -16,8 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
 from microblog.accounts.models import Token
-from microblog.accounts.services import note_activity, save_last_seen
-from microblog.accounts.tokens import note_use, save_last_used
+from microblog.accounts.services import note_activity, note_use, save_last_seen, save_last_used
 from microblog.db import reset_write_intent, set_write_intent, utcnow
 from microblog.extensions import db
 from microblog.http_errors import handle_database_unavailable

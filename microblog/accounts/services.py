@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -201,10 +201,27 @@ def note_activity(user: User, now: datetime, resolution: timedelta) -> bool:
     return True
 
 
+def note_use(token: Token, now: datetime, resolution: timedelta) -> bool:
+    """Show `token` as used now; True if the stored value is stale and must be saved: as
+    `note_activity` does for `last_seen`, so the person's list of tokens says when each was
+    last used, to within `resolution`."""
+    if now - token.last_used_at < resolution:
+        return False
+    set_committed_value(token, "last_used_at", now)
+    return True
+
+
 def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
+    _save_best_effort(session, update(User).where(User.id == user_id).values(last_seen=now))
+
+
+def save_last_used(session: Db, token_id: int, now: datetime) -> None:
+    _save_best_effort(session, update(Token).where(Token.id == token_id).values(last_used_at=now))
+
+
+def _save_best_effort(session: Db, stamp: Update) -> None:
     """Best effort: if the write cannot be had at once (SQLite busy with another writer), the
     next request tries again rather than this one failing."""
-    stamp = update(User).where(User.id == user_id).values(last_seen=now)
     try:
         if autocommits(session):
             session.execute(stamp)

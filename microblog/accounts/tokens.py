@@ -12,13 +12,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.accounts.models import API, LABEL_MAX, Token, User
-from microblog.db import Db, autocommits, utcnow
+from microblog.db import Db, utcnow
 from microblog.errors import N_, Unauthenticated
 
 
@@ -79,28 +77,3 @@ def authenticate_token(session: Db, plaintext: str, now: datetime, *, kind: str 
 
 def revoke_token(token: Token, now: datetime) -> None:
     token.revoked_at = now
-
-
-def note_use(token: Token, now: datetime, resolution: timedelta) -> bool:
-    """Show `token` as used now; True if the stored value is stale and must be saved.
-
-    As `services.note_activity` does for `last_seen`: at most once per `resolution`, set
-    without marking the token dirty, written by `save_last_used` at the end of the request."""
-    if now - token.last_used_at < resolution:
-        return False
-    set_committed_value(token, "last_used_at", now)
-    return True
-
-
-def save_last_used(session: Db, token_id: int, now: datetime) -> None:
-    """Best effort, like `services.save_last_seen`: a busy database means the next request
-    tries again, not that this one fails."""
-    stamp = update(Token).where(Token.id == token_id).values(last_used_at=now)
-    try:
-        if autocommits(session):
-            session.execute(stamp)
-            return
-        with session.begin_nested():
-            session.execute(stamp)
-    except OperationalError:
-        pass
