@@ -58,7 +58,8 @@ class ResetPasswordForm(FlaskForm):
 
 class EditProfileForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired()], render_kw=USERNAME)
-    email = StringField(_l("Email"), validators=[DataRequired()], render_kw=EMAIL)
+    # Shown filled in; a request without it (a script) keeps the address, as the API does.
+    email = StringField(_l("Email"), render_kw={**EMAIL, "required": True})
     about_me = TextAreaField(_l("About me"), render_kw={"maxlength": rules.ABOUT_ME_MAX})
     password = PasswordField(_l("New password (leave empty to keep yours)"), render_kw=PASSWORD)
     password2 = PasswordField(

@@ -107,17 +107,20 @@ def edit_profile() -> str | Response:
 
 
 def _profile_changes(form: EditProfileForm) -> dict[str, str | None]:
-    """What the form asks to change. The current password goes along only with a new password
-    or address: typed in for nothing, it is not a request to change the password."""
+    """What the form asks to change; an address left out is kept, as in the API. The
+    current password goes along only with a new password or address: typed in for nothing,
+    it is not a request to change the password."""
     new_password = form.password.data or None
-    new_email = (form.email.data or "").strip()
-    sensitive = new_password is not None or new_email.lower() != current_user.email
+    new_email = (form.email.data or "").strip() or None  # left out: kept
+    new_address = new_email is not None and new_email.lower() != current_user.email
     return {
         "username": form.username.data or "",
         "email": new_email,
         "about_me": form.about_me.data or "",
         "password": new_password,
-        "old_password": (form.current_password.data or None) if sensitive else None,
+        "old_password": (form.current_password.data or None)
+        if new_password or new_address
+        else None,
     }
 
 
