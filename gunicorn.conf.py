@@ -7,7 +7,8 @@ import os
 import shutil
 import tempfile
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+# The defaults are microblog.config's DEFAULT_HOST and DEFAULT_PORT: PUBLIC_URL's default.
+bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '5000'}"
 # WEB_CONCURRENCY is gunicorn's own convention; default: one sync worker per core, at least two.
 # Measured with `make bench` on 2 cores (PostgreSQL on the same machine): every worker past
 # one per core costs CPU per request (more processes contending for the caches and the
@@ -63,6 +64,16 @@ def on_starting(server):
         # hence the pid.
         atexit.register(_remove_directory, os.getpid(), directory)
     server.log.info("Prometheus metrics of the workers are summed in %s", directory)
+    _warn_of_settings(server)
+
+
+def _warn_of_settings(server):
+    """Said once, by the master, rather than by every worker."""
+    from microblog.config import public_url_warning
+
+    warning = public_url_warning(os.environ)
+    if warning:
+        server.log.warning(warning)
 
 
 def _remove_directory(owner, directory):

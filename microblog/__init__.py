@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from microblog import config as settings
 from microblog.jsonprovider import OrjsonProvider
+from microblog.private_files import private_directory
+from microblog.request_body import LimitedBodyRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,7 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder="web/static",
     )
     app.json = OrjsonProvider(app)
-    os.makedirs(app.instance_path, exist_ok=True)
+    app.request_class = LimitedBodyRequest
+    # It holds the signing key, the SQLite database and the mail outbox: the server's alone.
+    private_directory(Path(app.instance_path))
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path))
     if config:
@@ -58,10 +63,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from microblog import db as database
     from microblog import totals as _totals  # noqa: F401
+    from microblog.accounts import avatars, passwords
 
     # Import every model so the metadata (and Alembic) sees all tables.
     from microblog.accounts import models as _accounts  # noqa: F401
-    from microblog.accounts import passwords
     from microblog.api import idempotency as _idempotency  # noqa: F401
     from microblog.extensions import db, migrate
     from microblog.messaging import models as _messaging  # noqa: F401
@@ -74,3 +79,4 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         database.configure_engine(db.engine)
     passwords.configure(app.config["PASSWORD_HASH"])
+    avatars.configure(app.config["AVATARS"])

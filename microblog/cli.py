@@ -68,14 +68,20 @@ def fake_follows_command(per_user: int, seed: int) -> None:
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
-@click.option("--queue", "queue_name", help="The queue to work on (default: TASK_QUEUE).")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@click.option(
+    "--queue",
+    "queue_names",
+    multiple=True,
+    help="A queue to work on, repeatable, first first (default: TASK_QUEUE, then its mail "
+    "queue, TASK_QUEUE-mail).",
+)
 @with_appcontext
-def worker_command(burst: bool, queue_name: str | None) -> None:
-    """Run background jobs (post exports) queued on Redis. Needs REDIS_URL."""
+def worker_command(burst: bool, queue_names: tuple[str, ...]) -> None:
+    """Run background jobs (post exports, then mail) queued on Redis. Needs REDIS_URL."""
     from redis import RedisError
 
-    from microblog.tasks.executors import run_worker
+    from microblog.tasks.executors import run_worker, worker_queues
 
     url = current_app.config.get("REDIS_URL")
     if not url:
@@ -83,15 +89,29 @@ def worker_command(burst: bool, queue_name: str | None) -> None:
             "REDIS_URL is not set: the worker takes its jobs from Redis. Without REDIS_URL "
             "the server runs jobs in its own threads and needs no worker."
         )
+    queues = list(queue_names) or worker_queues(current_app.config["TASK_QUEUE"])
     try:
-        run_worker(url, queue_name or current_app.config["TASK_QUEUE"], burst=burst)
+        run_worker(url, queues, burst=burst)
     except RedisError as exc:
         raise click.ClickException(f"cannot reach Redis (REDIS_URL): {exc}") from None
+
+
+@click.command("expire-results")
+@with_appcontext
+def expire_results_command() -> None:
+    """Remove the export results older than EXPORT_RESULT_TTL (each export does it too)."""
+    from microblog.tasks.services import expire_results
+
+    with write_intent():
+        removed = expire_results(db.session)
+        db.session.commit()
+    click.echo(f"Removed {removed} expired export results.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(fake_group, "fake")
     app.cli.add_command(worker_command)
+    app.cli.add_command(expire_results_command)
 
     @app.shell_context_processor
     def shell_context() -> dict[str, Any]:

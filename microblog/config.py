@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from microblog.private_files import private_directory
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +21,9 @@ log = logging.getLogger(__name__)
 PUBLISHED_SECRET_KEYS = frozenset({"dev-only-not-secret", "change-me-to-a-long-random-string"})
 # Where a server without SECRET_KEY keeps the key it generated, in its instance folder.
 SECRET_KEY_FILE = "secret_key"
+# Where `make run` (gunicorn.conf.py) listens unless HOST and PORT say otherwise.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = "5000"
 
 
 def normalize_database_url(url: str) -> str:
@@ -46,8 +52,19 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # The RQ queue jobs go to; clusters sharing one Redis database need one each.
         "TASK_QUEUE": os.environ.get("TASK_QUEUE") or "microblog",
-        # Host names this server answers to (comma-separated). Set it in production: links in
-        # emails (password reset) are built from the request's Host, which a client can forge.
+        # Mail jobs (reset links) run in threads of their own, at most MAIL_BACKLOG waiting
+        # (in the server, or in Redis): past that, more are dropped, and exports never wait.
+        "MAIL_THREADS": int(os.environ.get("MAIL_THREADS") or "1"),
+        "MAIL_BACKLOG": int(os.environ.get("MAIL_BACKLOG") or "100"),
+        # How long a finished export's result is kept (seconds; 3 days by default).
+        "EXPORT_RESULT_TTL": timedelta(
+            seconds=int(os.environ.get("EXPORT_RESULT_TTL") or str(3 * 24 * 3600))
+        ),
+        # Where people reach this site: every absolute link sent out of band (mail, later
+        # federation) starts with it, never with a request's Host (see microblog.links).
+        "PUBLIC_URL": public_url(os.environ),
+        # Host names this server answers to (comma-separated); others get a 400. Defence in
+        # depth: no link is built from the Host header.
         "TRUSTED_HOSTS": [host.strip() for host in os.environ["TRUSTED_HOSTS"].split(",")]
         if os.environ.get("TRUSTED_HOSTS")
         else None,
@@ -60,10 +77,62 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CORS_ORIGINS": [origin.strip() for origin in os.environ["CORS_ORIGINS"].split(",")]
         if (os.environ.get("CORS_ORIGINS") or "").strip()
         else [],
+        # Whose avatars pages and representations show: "identicon" (drawn here from the user
+        # id) or "gravatar" (opt-in: puts an MD5 of each email address in every answer).
+        "AVATARS": avatars_from_environment(),
         **mail_from_environment(),
         **translator_from_environment(),
         **rate_limits_from_environment(),
     }
+
+
+# Where avatars come from (microblog/accounts/avatars.py); the first is the default.
+AVATAR_STYLES = ("identicon", "gravatar")
+
+
+def avatars_from_environment() -> str:
+    style = (os.environ.get("AVATARS") or AVATAR_STYLES[0]).strip().lower()
+    if style not in AVATAR_STYLES:
+        raise ValueError(f"AVATARS must be one of {', '.join(AVATAR_STYLES)}, not {style!r}")
+    return style
+
+
+def default_public_url(environ: Mapping[str, str]) -> str:
+    """The address `make run` serves on (HOST and PORT, as gunicorn.conf.py reads them), so a
+    fresh clone mails links that work on the machine it runs on."""
+    host = environ.get("HOST") or DEFAULT_HOST
+    port = environ.get("PORT") or DEFAULT_PORT
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def public_url(environ: Mapping[str, str]) -> str:
+    """PUBLIC_URL, checked (http or https, a host, no query or fragment), without a trailing
+    slash; the address `make run` serves on when it is unset."""
+    given = (environ.get("PUBLIC_URL") or "").strip()
+    if not given:
+        return default_public_url(environ)
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"PUBLIC_URL is {given!r}: give the address people reach this site at, such as "
+            "https://microblog.example.com (http or https, a host, optionally a port and a path)"
+        )
+    return given.rstrip("/")
+
+
+def public_url_warning(environ: Mapping[str, str]) -> str | None:
+    """What to say at start when a server behind a proxy would mail links to the address it
+    listens on (the proxy's upstream, unreachable for the people who get them)."""
+    if (
+        int(environ.get("TRUSTED_PROXIES") or "0") > 0
+        and not (environ.get("PUBLIC_URL") or "").strip()
+    ):
+        return (
+            f"PUBLIC_URL is not set: links in mail (password reset) point to "
+            f"{default_public_url(environ)}, the address this server listens on behind its "
+            "proxy. Set PUBLIC_URL to the address people use (https://microblog.example.com)."
+        )
+    return None
 
 
 def secret_key(config: Mapping[str, Any], instance_path: str) -> str:
@@ -107,7 +176,7 @@ def _instance_key(path: Path) -> str:
     agree on one key and none reads a half-written file.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -15,6 +16,8 @@ from sqlalchemy import DateTime, Engine, MetaData, Select, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, scoped_session
 from sqlalchemy.types import TypeDecorator
+
+from microblog.private_files import create_private, tighten
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -147,9 +150,15 @@ def newest_rows(session: Db, query: Select[Any], page: Select[Any], id_column: A
 
 
 def configure_engine(engine: Engine) -> None:
-    """Give SQLite connections WAL, foreign keys, a busy timeout and explicit transactions."""
+    """Give SQLite connections WAL, foreign keys, a busy timeout and explicit transactions,
+    and keep the database's files private."""
     if engine.dialect.name != "sqlite":
         return
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        # Before SQLite opens (and maybe creates) the file; nothing is made until it is used.
+        keep_sqlite_files_private(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -165,6 +174,29 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# Beside the database: its write-ahead log, its shared-memory index, a rollback journal.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def keep_sqlite_files_private(database: str | None) -> None:
+    """The database file (made here, empty, if missing) and its companions: 0600.
+
+    SQLite creates a database with the umask's mode (0644, usually), and its -wal and -shm
+    with the mode of the database: made private before SQLite first opens it, they all are.
+    Files an older version left readable are tightened. In-memory and URI-named databases
+    are left to whoever named them.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        create_private(path)
+    except FileNotFoundError:
+        return  # no such folder: SQLite says so when it is opened
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        tighten(file)
 
 
 # --- work that must wait for the commit ---------------------------------------------------

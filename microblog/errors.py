@@ -40,6 +40,10 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state (already following, ...)."""
 
 
+class Gone(DomainError):
+    """The thing asked for existed but is kept no longer (an export's expired result)."""
+
+
 class Invalid(DomainError):
     """A value the client sent is not acceptable; `field` names it."""
 

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from flask_mail import Message
 
 from microblog.extensions import mail
+from microblog.private_files import private_directory, write_private
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,12 @@ def send_email(
 
 
 def _write_to_outbox(outbox: Path, message: Message, recipients: list[str]) -> Path:
-    outbox.mkdir(parents=True, exist_ok=True)
+    # Mail holds reset links and addresses: the server's user alone may read it.
+    private_directory(outbox)
     message.date = time.time()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(message.as_bytes())
+    write_private(path, message.as_bytes())
     log.info(
         "no MAIL_SERVER: mail %r to %s written to %s",
         message.subject,

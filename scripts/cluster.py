@@ -10,7 +10,8 @@ and `status` shows them. PostgreSQL and Redis are shared: they are never stopped
 
 The environment reaches every process: DATABASE_URL (default: the database `microblog` of the
 PostgreSQL server on 127.0.0.1), REDIS_URL (default redis://127.0.0.1:6379/0), SECRET_KEY
-(default: one made for the run directory and kept there, the same for every app server), and
+(default: one made for the run directory and kept there, the same for every app server),
+PUBLIC_URL (default: nginx's address, http://127.0.0.1:<port>, where links in mail lead), and
 whatever else the app reads (RATELIMIT_*, MAIL_* ...). See docs/deployment.md.
 
 Run it through `scripts/cluster` or `make cluster`, which use the project's virtual environment.
@@ -404,12 +405,16 @@ def _secret_key(run_dir: Path) -> str:
         return os.environ["SECRET_KEY"]
     path = run_dir / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        # Private from its first byte, not made readable and then tightened.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
 
 
-def _base_env(database_url: str, redis_url: str, run_dir: Path, concurrency: int) -> dict[str, str]:
+def _base_env(
+    database_url: str, redis_url: str, run_dir: Path, concurrency: int, port: int
+) -> dict[str, str]:
     env = dict(os.environ)
     # Command-line settings would override gunicorn.conf.py's bind from HOST and PORT.
     env.pop("GUNICORN_CMD_ARGS", None)
@@ -422,6 +427,8 @@ def _base_env(database_url: str, redis_url: str, run_dir: Path, concurrency: int
         SECRET_KEY=_secret_key(run_dir),
         # Exactly one proxy, nginx, stands in front of every app server.
         TRUSTED_PROXIES="1",
+        # Links in mail lead to nginx, not to the app server that wrote them.
+        PUBLIC_URL=os.environ.get("PUBLIC_URL") or f"http://{HOST}:{port}",
         WEB_CONCURRENCY=str(concurrency),
         PYTHONUNBUFFERED="1",
     )
@@ -438,7 +445,9 @@ def _hide_password(url: str) -> str:
 
 def start(args: argparse.Namespace) -> None:
     run_dir: Path = args.run_dir.resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # It keeps the secret key and the servers' logs: this user's alone.
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    run_dir.chmod(0o700)
     previous = _read_state(run_dir)
     running = [name for name, entry in previous["processes"].items() if _ours(entry)]
     if running:
@@ -463,7 +472,7 @@ def start(args: argparse.Namespace) -> None:
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     ensure_postgres(database_url)
     ensure_redis(redis_url)
-    env = _base_env(database_url, redis_url, run_dir, args.web_concurrency)
+    env = _base_env(database_url, redis_url, run_dir, args.web_concurrency, args.port)
 
     migrate_log = run_dir / "migrate.log"
     with migrate_log.open("ab") as log:

@@ -31,6 +31,7 @@ TABLES = (
     "idempotent_requests",
     "notifications",
     "messages",
+    "task_results",
     "tasks",
     "tokens",
     "posts",
@@ -103,6 +104,10 @@ SERVICES = (
     "MS_TRANSLATOR_URL",
     "TRUSTED_HOSTS",
     "TRUSTED_PROXIES",
+    # Links in mail point to the default PUBLIC_URL, http://127.0.0.1:5000.
+    "PUBLIC_URL",
+    "HOST",
+    "PORT",
 )
 
 

@@ -102,3 +102,17 @@ def stop_jobs(app: Flask) -> None:
     executor = executor_of(app)
     if isinstance(executor, ThreadExecutor):
         executor.shutdown(wait=True)
+
+
+# MAX_CONTENT_LENGTH, the largest body the app reads.
+MIB = 1024 * 1024
+
+
+def past_the_limit(start: bytes, end: bytes) -> bytes:
+    """`start`, padded with spaces to exactly 1 MiB, then `end`: a body whose first MiB alone
+    is a whole request (what the app got when it cut a chunked body at the limit)."""
+    return start + b" " * (MIB - len(start)) + end
+
+
+def post_past_the_limit() -> bytes:
+    return past_the_limit(b'{"body": "the first MiB only"}', b'{"body": "the rest"}')

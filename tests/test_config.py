@@ -1,6 +1,8 @@
 """Configuration read from the environment."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,98 @@ def test_the_default_server_does_not_sign_with_a_published_key(monkeypatch) -> N
     assert app.config["SECRET_KEY"] not in PUBLISHED_SECRET_KEYS
     assert len(app.config["SECRET_KEY"]) >= 64
     assert app.config["DEBUG"] is False
+
+
+# --- files that hold secrets ----------------------------------------------------------------
+
+
+@pytest.fixture
+def readable_umask():
+    """The usual umask (files 0644, folders 0755), whatever the test runner's."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_the_instance_folder_is_private_to_the_server(readable_umask) -> None:
+    app = create_app()
+    instance = Path(app.instance_path)
+    instance.chmod(0o755)  # as an older version left it
+
+    create_app()
+
+    assert instance.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_sqlite_database_and_its_wal_and_shm_files_are_private(readable_umask, tmp_path) -> None:
+    from microblog.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/private.db"})
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE notes (body TEXT)")
+            conn.exec_driver_sql("INSERT INTO notes VALUES ('personal data')")
+        files = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+        db.engine.dispose()
+
+    assert files == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+
+def test_a_database_left_readable_by_an_older_version_is_made_private(
+    readable_umask, tmp_path
+) -> None:
+    from microblog.extensions import db
+
+    for name in ("old.db", "old.db-wal", "old.db-shm"):
+        (tmp_path / name).touch(mode=0o644)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db"})
+    with app.app_context():
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        db.engine.dispose()
+
+    assert {path.stat().st_mode & 0o777 for path in tmp_path.iterdir()} == {0o600}
+
+
+# --- the public address -------------------------------------------------------------------
+
+
+def test_public_url_comes_from_the_environment(monkeypatch) -> None:
+    from microblog.config import from_environment
+
+    monkeypatch.setenv("PUBLIC_URL", "https://microblog.example.com/")
+    assert from_environment("/tmp")["PUBLIC_URL"] == "https://microblog.example.com"
+
+
+def test_without_public_url_links_lead_where_make_run_listens(monkeypatch) -> None:
+    from microblog.config import from_environment
+
+    for name in ("PUBLIC_URL", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert from_environment("/tmp")["PUBLIC_URL"] == "http://127.0.0.1:5000"
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "8000")
+    assert from_environment("/tmp")["PUBLIC_URL"] == "http://0.0.0.0:8000"
+
+
+@pytest.mark.parametrize(
+    "wrong", ["microblog.example.com", "ftp://example.com", "https://", "https://x.org/?a=1"]
+)
+def test_a_public_url_that_is_no_web_address_stops_the_server_at_start(
+    monkeypatch, wrong: str
+) -> None:
+    monkeypatch.setenv("PUBLIC_URL", wrong)
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        create_app()
+
+
+def test_behind_a_proxy_without_public_url_the_server_says_so(monkeypatch) -> None:
+    from microblog.config import public_url_warning
+
+    assert public_url_warning({}) is None
+    assert public_url_warning({"TRUSTED_PROXIES": "1", "PUBLIC_URL": "https://x.org"}) is None
+    warning = public_url_warning({"TRUSTED_PROXIES": "1", "PORT": "8001"})
+    assert warning and "PUBLIC_URL is not set" in warning and "http://127.0.0.1:8001" in warning

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 class User(Base):
     __tablename__ = "users"
+    # An id is never given to another account after a deletion: notices, cached ids, session
+    # and remember-me cookies naming the old one must not point at a new person.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -60,6 +63,7 @@ class Token(Base):
     """
 
     __tablename__ = "tokens"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -14,14 +14,22 @@ from microblog.errors import N_, Invalid
 from microblog.text import storable
 
 USERNAME_MAX = 64
-USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+USERNAME_CHARACTERS = r"[A-Za-z0-9_.-]{1,64}"
+# The dot-segments of a URL path (RFC 3986, 5.2.4): a browser resolves /user/.. to / and
+# /user/. to /user/, so the profile link of such a name leads elsewhere. Every other name
+# made of the characters above is a path segment as it is.
+DOT_SEGMENTS = frozenset({".", ".."})
+# Both rules in one regular expression, for the API's document (no lookahead, which not every
+# JSON Schema tool reads): 3 to 64 characters; or 1 or 2 that do not start with a dot; or a
+# dot and one character that is not.
+USERNAME_PATTERN = r"^(?:[A-Za-z0-9_.-]{3,64}|[A-Za-z0-9_-][A-Za-z0-9_.-]?|\.[A-Za-z0-9_-])$"
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
 # Long enough for any passphrase, short enough that hashing it is no denial of service.
 PASSWORD_MAX = 256
 ABOUT_ME_MAX = 140
 
-_username_re = re.compile(USERNAME_PATTERN)
+_username_re = re.compile(USERNAME_CHARACTERS)
 
 
 def username(value: str) -> str:
@@ -29,6 +37,11 @@ def username(value: str) -> str:
         raise Invalid(
             "username",
             N_("username must be 1 to 64 characters of letters, digits, '_', '.' or '-'"),
+        )
+    if value in DOT_SEGMENTS:
+        raise Invalid(
+            "username",
+            N_("username cannot be '.' or '..': a link to its profile would lead elsewhere"),
         )
     return value
 

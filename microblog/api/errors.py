@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import ValidationError
 
-from microblog.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from microblog.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
 from microblog.http_errors import error_response
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -14,6 +22,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
 }
 
 

@@ -4,6 +4,10 @@ The key is claimed by inserting a row in the same transaction as the work it gua
 PostgreSQL a concurrent retry blocks on the unique key until the first request commits, then
 replays its answer; on SQLite writers are serialized anyway. A failed request (4xx/5xx) rolls
 back with its claim, so the client may retry it with the same key.
+
+A stored answer that shows another person (a message shows its recipient) names them in
+`subject_id`, and goes with their account, by the foreign key's cascade: after an erasure no
+replay tells their name. A retry then runs again and is answered as the erasure left things.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Response, request
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
@@ -27,10 +31,16 @@ LIFETIME = timedelta(hours=24)
 
 class IdempotentRequest(Base):
     __tablename__ = "idempotent_requests"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_idempotent_requests_subject_id", "subject_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The other person the stored answer shows, if any.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(KEY_MAX))
     # What the key was first used for; the same key on another route is a client bug.
     route: Mapped[str] = mapped_column(String(255))
@@ -42,17 +52,23 @@ class IdempotentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-def replay_or_run(user_id: int, run: Callable[[], Response]) -> Response:
-    """The first answer to this user's `Idempotency-Key`, or `run()`'s answer, remembered."""
+# What a guarded request answers: its response, and the other person that response shows.
+Answer = tuple[Response, int | None]
+
+
+def replay_or_run(user_id: int, run: Callable[[], Answer]) -> Response:
+    """The first answer to this user's `Idempotency-Key`, or `run()`'s answer, remembered
+    (until the key's lifetime ends, or the account of the person it shows does)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return run()
+        return run()[0]
     if not 1 <= len(key) <= KEY_MAX or not key.isprintable():
         raise BadRequest(f"Idempotency-Key must be 1 to {KEY_MAX} printable characters")
     claim = _claim(user_id, key)
     if claim.status:
         return _replay(claim)
-    response = run()
+    response, subject_id = run()
+    claim.subject_id = subject_id
     claim.status = response.status_code
     claim.body = response.get_data()
     claim.location = response.headers.get("Location")

@@ -56,7 +56,11 @@ def send_message(body: MessageBody) -> Reply:
     retries safe.
     """
     message = services.send_message(db.session, current_user(), body.recipient_id, body.body)
-    return Reply(message_json(message), headers={"Location": message_url(message.id)})
+    return Reply(
+        message_json(message),
+        headers={"Location": message_url(message.id)},
+        subject_id=message.recipient_id,
+    )
 
 
 @bp.get("/messages")

@@ -164,6 +164,7 @@ ERROR_REASONS = {
     403: "The resource is not yours.",
     404: "No such resource.",
     409: "The request clashes with the resource's current state.",
+    410: "The resource is kept no longer (an export's result, after EXPORT_RESULT_TTL).",
     412: "`If-Match` does not match the resource's current ETag.",
     413: "The body is larger than the server accepts.",
     415: "The body is not `application/json`.",

@@ -63,7 +63,7 @@ def user_json(user: ShownUser, *, with_email: bool = False) -> dict[str, Any]:
             "followers": f"{url}/followers",
             "following": f"{url}/following",
             "posts": f"{url}/posts",
-            "avatar": avatar_url(user.email),
+            "avatar": avatar_url(user),
         },
     }
     if with_email:
@@ -80,7 +80,7 @@ def short_user_json(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "username": user.username,
-        "_links": {"self": user_url(user.id), "avatar": avatar_url(user.email)},
+        "_links": {"self": user_url(user.id), "avatar": avatar_url(user)},
     }
 
 

@@ -56,7 +56,7 @@ _ABOUT_ME_RULE: JsonDict = {"maxLength": rules.ABOUT_ME_MAX}
 
 class UserCreate(_Body):
     username: str = Field(
-        description="1-64 letters, digits, '_', '.' or '-'; unique",
+        description="1-64 letters, digits, '_', '.' or '-', not '.' or '..'; unique",
         json_schema_extra=_USERNAME_RULE,
     )
     email: str = Field(description="a valid address, unique", json_schema_extra=_EMAIL_RULE)
@@ -194,12 +194,24 @@ class NotificationsQuery(BaseModel):
 # --- representations -------------------------------------------------------------------
 
 
+# The person's picture: an SVG identicon this server draws from the user id (nothing of the
+# email), unless the server is set to show Gravatar (AVATARS=gravatar).
+Avatar = Annotated[
+    str,
+    Field(
+        description="the person's picture: by default /avatars/<id>.svg, an identicon drawn"
+        " from the user id (never the email), cacheable for good; a Gravatar URL where the"
+        " server opts in"
+    ),
+]
+
+
 class UserLinks(TypedDict):
     self: str
     followers: str
     following: str
     posts: str
-    avatar: str
+    avatar: Avatar
 
 
 class UserOut(TypedDict):
@@ -217,7 +229,7 @@ class UserOut(TypedDict):
 
 class ShortUserLinks(TypedDict):
     self: str
-    avatar: str
+    avatar: Avatar
 
 
 class ShortUser(TypedDict):

@@ -57,6 +57,9 @@ class Reply:
     data: Any
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The other person the data shows (a message's recipient): an idempotent retry's stored
+    # copy of this answer goes when their account does.
+    subject_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,9 @@ def operation(
         def run(**kwargs: Any) -> Response:
             if idempotent:
                 return replay_or_run(current_user().id, lambda: respond(kwargs))
-            return respond(kwargs)
+            return respond(kwargs)[0]
 
-        def respond(kwargs: dict[str, Any]) -> Response:
+        def respond(kwargs: dict[str, Any]) -> tuple[Response, int | None]:
             if body is not None:
                 kwargs["body"] = parse_body(body)
             if query is not None:
@@ -129,7 +132,7 @@ def operation(
             else:
                 answer = json_response(response, reply.data, reply.status or status)
             answer.headers.update(reply.headers)
-            return answer
+            return answer, reply.subject_id
 
         wrapped: Callable[..., Response] = run
         if auth == "bearer":

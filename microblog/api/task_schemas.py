@@ -33,6 +33,8 @@ class TaskOut(TypedDict):
     error: str | None
     created_at: Timestamp
     finished_at: Timestamp | None
+    # When the result goes (EXPORT_RESULT_TTL after finished_at); null without one.
+    expires_at: Timestamp | None
     _links: TaskLinks
 
 

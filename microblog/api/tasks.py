@@ -17,7 +17,15 @@ from microblog.api.task_schemas import ExportOut, TaskCreate, TaskOut
 from microblog.extensions import db
 from microblog.tasks.executors import current_executor
 from microblog.tasks.models import Task
-from microblog.tasks.services import get_task, start_task, task_result, tasks_of
+from microblog.tasks.services import (
+    get_task,
+    result_available,
+    result_expires_at,
+    start_task,
+    task_count,
+    task_result,
+    tasks_of,
+)
 
 bp = Blueprint("tasks", __name__)
 
@@ -36,7 +44,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "error": task.error,
         "created_at": task.created_at,
         "finished_at": task.finished_at,
-        "_links": {"self": url, "result": f"{url}/result" if task.has_result else None},
+        "expires_at": result_expires_at(task),
+        "_links": {"self": url, "result": f"{url}/result" if result_available(task) else None},
     }
 
 
@@ -74,7 +83,10 @@ def create_task(body: TaskCreate) -> Reply:
 @operation(tag="tasks", query=PageQuery, response=Collection[TaskOut], errors=(400,))
 def list_tasks(query: PageQuery) -> Reply:
     """Your tasks, newest first."""
-    return paginate(tasks_of(current_user().id), query, task_json)
+    user_id = current_user().id
+    return paginate(
+        tasks_of(user_id), query, task_json, total=lambda: task_count(db.session, user_id)
+    )
 
 
 @bp.get("/tasks/<uuid:task_id>")
@@ -89,11 +101,12 @@ def get_one_task(task_id: uuid.UUID) -> dict[str, Any]:
 
 
 @bp.get("/tasks/<uuid:task_id>/result")
-@operation(tag="tasks", response=ExportOut, errors=(404, 409))
+@operation(tag="tasks", response=ExportOut, errors=(404, 409, 410))
 def get_task_result(task_id: uuid.UUID) -> Any:
     """What a complete task produced.
 
     For `export_posts`: you and your posts, oldest first. 409 while the task is running, or if
-    it failed.
+    it failed; 410 once it expired (the task's `expires_at`, EXPORT_RESULT_TTL after it
+    finished): start another.
     """
     return orjson.loads(task_result(db.session, current_user(), str(task_id)))

@@ -34,17 +34,23 @@ class Message(Base):
 
 
 class Notification(Base):
-    """Something a user should hear about; clients poll for those after the last id they saw."""
+    """Something a user should hear about; clients poll for those after the last id they saw.
+
+    `subject_id` is the other person a notification names (a new follower): it goes when their
+    account does, by the foreign key's cascade, whoever it was delivered to.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_id_id", "user_id", "id"),
+        Index("ix_notifications_subject_id", "subject_id"),
         # Replacing a notification deletes the newest row: its id must not come back.
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,7 +21,16 @@ from microblog.messaging.models import Notification
 STATEFUL: dict[str, str | None] = {"unread_message_count": None, "task_progress": "task_id"}
 
 
-def notify(session: Db, user_id: int, name: str, payload: dict[str, Any]) -> Notification:
+def notify(
+    session: Db,
+    user_id: int,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    subject_id: int | None = None,
+) -> Notification:
+    """Tell `user_id` something; `subject_id` is the other person it names, if any: the
+    notification goes with their account (erasure)."""
     if name in STATEFUL:
         stale = delete(Notification).where(
             Notification.user_id == user_id, Notification.name == name
@@ -30,7 +39,9 @@ def notify(session: Db, user_id: int, name: str, payload: dict[str, Any]) -> Not
         if key is not None:
             stale = stale.where(Notification.payload[key].as_string() == str(payload[key]))
         session.execute(stale)
-    notification = Notification(user_id=user_id, name=name, payload=payload, timestamp=utcnow())
+    notification = Notification(
+        user_id=user_id, subject_id=subject_id, name=name, payload=payload, timestamp=utcnow()
+    )
     session.add(notification)
     session.flush()
     return notification

@@ -8,6 +8,11 @@ Under gunicorn (`logger_class` in gunicorn.conf.py) everything is JSON: gunicorn
 the app's on stderr, and the access log on stdout, one object per request with its method,
 path, status, duration and request id. Without gunicorn (`flask run`, tests) logging is left as
 Python configures it; `JsonFormatter` can be put on any handler.
+
+Secrets in URLs never reach a log: a reset link's token (/reset_password/<token>) and the value
+of any query parameter named like a secret (token, access_token, code, key, password ...) are
+replaced by "[redacted]" in every JSON record (its message, path, query, referer and other
+fields) and in the development server's request lines.
 """
 
 from __future__ import annotations
@@ -30,6 +35,38 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 RECORD_FIELDS = ("asctime", "levelname", "name", "message")
 RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
+REDACTED = "[redacted]"
+_URL_END = r"/?#&;\s\"'<>"
+# Paths whose last part is a secret: the password-reset link's token.
+_SECRET_IN_PATH = re.compile(rf"(/reset_password/)[^{_URL_END}]+")
+# A query parameter named like a secret, and its value (in a query string or a whole URL).
+_SECRET_PARAMETER = re.compile(
+    rf"((?:^|[?&;])[^={_URL_END}]*(?:token|secret|passw|key|signature|code)[^={_URL_END}]*=)"
+    rf"[^{_URL_END}]*",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` (a path, a query string, a URL, a log message) without the secrets URLs carry."""
+    if "/reset_password/" in text:
+        text = _SECRET_IN_PATH.sub(rf"\1{REDACTED}", text)
+    if "=" in text:
+        text = _SECRET_PARAMETER.sub(rf"\1{REDACTED}", text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Takes secrets out of a record's message (for handlers that do not format as JSON, such
+    as the development server's request lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
 
 def request_id() -> str:
     """The id of the request being handled (chosen on first use)."""
@@ -42,6 +79,11 @@ def request_id() -> str:
 
 
 def init_app(app: Flask) -> None:
+    # `flask run`'s server logs each request line, path and query included.
+    development_server = logging.getLogger("werkzeug")
+    if not any(isinstance(known, RedactSecrets) for known in development_server.filters):
+        development_server.addFilter(RedactSecrets())
+
     @app.before_request
     def _choose_request_id() -> None:
         request_id()
@@ -54,7 +96,7 @@ def init_app(app: Flask) -> None:
 
 class JsonFormatter(_BaseJsonFormatter):
     """A record as one line of JSON: time, level, logger, message, any `extra` fields, and the
-    request's id, method and path when logged while handling one."""
+    request's id, method and path when logged while handling one; every text in it redacted."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -73,6 +115,9 @@ class JsonFormatter(_BaseJsonFormatter):
             log_data["request_id"] = request_id()
             log_data.setdefault("method", request.method)
             log_data.setdefault("path", request.path)
+        for name, value in log_data.items():
+            if isinstance(value, str):
+                log_data[name] = redact(value)
 
 
 def configure_root(level: int = logging.INFO) -> None:
@@ -121,8 +166,8 @@ def access_fields(resp: Any, environ: dict[str, Any], request_time: timedelta) -
     headers = {name.lower(): value for name, value in resp.headers}
     return {
         "method": environ.get("REQUEST_METHOD", ""),
-        "path": environ.get("PATH_INFO", ""),
-        "query": environ.get("QUERY_STRING", ""),
+        "path": redact(environ.get("PATH_INFO", "")),
+        "query": redact(environ.get("QUERY_STRING", "")),
         "status": code,
         "duration_ms": round(request_time.total_seconds() * 1000, 3),
         "bytes": getattr(resp, "sent", None),
@@ -132,6 +177,7 @@ def access_fields(resp: Any, environ: dict[str, Any], request_time: timedelta) -
         # Behind nginx, REMOTE_ADDR is the proxy's; the client is here.
         "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR", ""),
         "user_agent": environ.get("HTTP_USER_AGENT", ""),
-        "referer": environ.get("HTTP_REFERER", ""),
+        # The page before: a reset form's address, with its token, when that form was sent.
+        "referer": redact(environ.get("HTTP_REFERER", "")),
         "protocol": environ.get("SERVER_PROTOCOL", ""),
     }

@@ -9,7 +9,6 @@ from microblog.accounts.models import User
 from microblog.accounts.services import lock_counterpart, no_such_user
 from microblog.db import MAX_ID, Db
 from microblog.errors import N_, Conflict, Invalid
-from microblog.messaging.models import Notification
 from microblog.messaging.notifications import notify
 from microblog.social.models import Follow
 
@@ -24,7 +23,13 @@ def follow(session: Db, actor: User, target_id: int) -> User:
     except IntegrityError:
         raise Conflict(N_("you already follow %(username)s"), username=target.username) from None
     _move_counters(session, actor, target, +1)
-    notify(session, target.id, "new_follower", {"user_id": actor.id, "username": actor.username})
+    notify(
+        session,
+        target.id,
+        "new_follower",
+        {"user_id": actor.id, "username": actor.username},
+        subject_id=actor.id,
+    )
     return target
 
 
@@ -42,7 +47,8 @@ def unfollow(session: Db, actor: User, target_id: int) -> User:
 def forget_follows(session: Db, user_id: int) -> None:
     """Uncount the follows of `user_id`, whose account is being deleted (the rows themselves go
     with it, by the foreign keys' cascade): whoever they follow loses a follower, whoever
-    follows them one followed; the `new_follower` notices they caused go too.
+    follows them one followed. (The `new_follower` notices naming them go by the cascade of
+    `Notification.subject_id`, those of follows since undone too.)
 
     The caller holds the user's row, so no follow of them can start meanwhile. A fixed number
     of statements, whatever the number of follows.
@@ -57,17 +63,6 @@ def forget_follows(session: Db, user_id: int) -> None:
             .values({column: column - 1})
             .execution_options(synchronize_session=False)
         )
-    # Only those of the people they follow now: a notice of a follow since undone is not found
-    # without reading every notification.
-    session.execute(
-        delete(Notification)
-        .where(
-            Notification.user_id.in_(followed),
-            Notification.name == "new_follower",
-            Notification.payload["user_id"].as_integer() == user_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
 
 
 def is_following(session: Db, follower_id: int, followed_id: int) -> bool:

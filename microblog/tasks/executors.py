@@ -5,13 +5,20 @@ runs them; without it, a small thread pool in each server process does (nothing 
 which is the embedded default). Either way a job runs in an application context of its own,
 with its own session, and commits for itself. Executors are only handed a task after the
 transaction that created it commits (see `microblog.db.after_commit`).
+
+Mail (a reset link: anyone may ask for one, as often as they like) goes in a lane of its own,
+so that a flood of it cannot hold up anyone's export: threads of its own with a bounded
+backlog, or an RQ queue of its own, also bounded, that the worker serves after the tasks'
+queue. Past the bound, mail is dropped with a warning in the log.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from redis import Redis, RedisError
@@ -34,6 +41,10 @@ CALL = "microblog.tasks.executors.run_call"
 JOB_TIMEOUT = 30 * 60
 FAILED_JOB_KEPT = 7 * 24 * 3600
 UNQUEUED = "the task could not be queued; please try again later"
+# The mail lane's queue is named after the tasks' queue, so deployments sharing a Redis stay
+# apart with one setting (TASK_QUEUE).
+MAIL_QUEUE_SUFFIX = "-mail"
+MAIL_DROPPED = "%s dropped: %d mails are waiting already (MAIL_BACKLOG)"
 # How long a request that queues a job waits for Redis. Queueing runs after the request's
 # commit, inside the request: a Redis that is down must cost it a moment, not the seconds of
 # redis-py's default retries (three, with backoff of up to 10 s each). One immediate retry is
@@ -45,13 +56,26 @@ ENQUEUE_TIMEOUT = 2.0
 def init_app(app: Flask) -> None:
     app.config.setdefault("TASK_QUEUE", DEFAULT_QUEUE)
     app.config.setdefault("TASK_THREADS", 2)
+    app.config.setdefault("MAIL_THREADS", MailLane.threads)
+    app.config.setdefault("MAIL_BACKLOG", MailLane.backlog)
     url = app.config.get("REDIS_URL")
     executor: Executor
+    mail = MailLane(app.config["MAIL_THREADS"], app.config["MAIL_BACKLOG"])
     if url:
-        executor = RQExecutor(app, url, app.config["TASK_QUEUE"])
+        executor = RQExecutor(app, url, app.config["TASK_QUEUE"], mail)
     else:
-        executor = ThreadExecutor(app, app.config["TASK_THREADS"])
+        executor = ThreadExecutor(app, app.config["TASK_THREADS"], mail)
     app.extensions[EXTENSION] = executor
+
+
+def mail_queue_name(task_queue: str) -> str:
+    """The RQ queue of the mail lane that goes with the tasks' queue `task_queue`."""
+    return task_queue + MAIL_QUEUE_SUFFIX
+
+
+def worker_queues(task_queue: str) -> list[str]:
+    """What `microblog worker` serves, first things first: tasks, then mail."""
+    return [task_queue, mail_queue_name(task_queue)]
 
 
 def executor_of(app: Flask) -> Executor:
@@ -72,53 +96,109 @@ def _run_task(task_id: str) -> None:
         run_task(task_id)
 
 
-class ThreadExecutor:
-    """Jobs in a thread pool of this process: nothing else to run, lost if the process dies."""
+@dataclass(frozen=True)
+class MailLane:
+    """How many mail jobs may wait, and in how many threads they run when this process runs
+    them (no Redis, or Redis away)."""
 
-    def __init__(self, app: Flask, max_workers: int = 2) -> None:
+    threads: int = 1
+    backlog: int = 100
+
+    def __post_init__(self) -> None:
+        if self.threads < 1 or self.backlog < 1:
+            raise ValueError("MAIL_THREADS and MAIL_BACKLOG must be at least 1")
+
+
+class BoundedPool:
+    """A thread pool that holds at most `backlog` jobs, waiting or running, and refuses more.
+
+    Threads start on the first job, so a server that forks after create_app is safe.
+    """
+
+    def __init__(self, app: Flask, name: str, threads: int, backlog: int | None = None) -> None:
         self.app = app
-        # Threads start on the first job, so a server that forks after create_app is safe.
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="microblog-job")
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._slots = threading.BoundedSemaphore(backlog) if backlog else None
         self._pending: set[Future[None]] = set()
 
-    def submit(self, task_id: str) -> None:
-        self._start(_run_task, task_id)
-
-    def call(self, job: str, *args: str) -> None:
-        self._start(import_string(job), *args)
-
-    def _start(self, function: Callable[..., None], *args: str) -> None:
+    def start(self, function: Callable[..., None], *args: str) -> bool:
+        """Run `function(*args)` in a thread soon; False (and nothing run) when full."""
+        if self._slots is not None and not self._slots.acquire(blocking=False):
+            return False
         future = self._pool.submit(self._run, function, *args)
         self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+        future.add_done_callback(self._done)
+        return True
+
+    def _done(self, future: Future[None]) -> None:
+        self._pending.discard(future)
+        if self._slots is not None:
+            self._slots.release()
 
     def _run(self, function: Callable[..., None], *args: str) -> None:
         try:
             with self.app.app_context():
                 function(*args)
         except Exception:
-            log.exception("the job %s%r failed", function.__name__, args)
+            # The arguments may hold an address: the job's name is enough to find it.
+            log.exception("the job %s failed", function.__name__)
 
     def wait(self) -> None:
-        """Return once every job submitted so far has finished."""
         wait(list(self._pending))
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop taking jobs; with `wait`, return once the submitted ones have finished."""
         self._pool.shutdown(wait=wait)
 
 
+class ThreadExecutor:
+    """Jobs in threads of this process: nothing else to run, lost if the process dies.
+
+    Tasks run in `max_workers` threads; mail in threads of its own, at most `mail.backlog`
+    waiting, so that a flood of reset requests leaves the tasks' threads alone.
+    """
+
+    def __init__(self, app: Flask, max_workers: int = 2, mail: MailLane | None = None) -> None:
+        self.app = app
+        mail = mail or MailLane()
+        self._tasks = BoundedPool(app, "microblog-job", max_workers)
+        self._mail = BoundedPool(app, "microblog-mail", mail.threads, mail.backlog)
+        self._mail_backlog = mail.backlog
+
+    def submit(self, task_id: str) -> None:
+        self._tasks.start(_run_task, task_id)
+
+    def call(self, job: str, *args: str) -> None:
+        """Run `job` in the mail lane; past its backlog, drop it with a warning."""
+        if not self._mail.start(import_string(job), *args):
+            log.warning(MAIL_DROPPED, job, self._mail_backlog)
+
+    def wait(self) -> None:
+        """Return once every job submitted so far has finished."""
+        self._tasks.wait()
+        self._mail.wait()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop taking jobs; with `wait`, return once the submitted ones have finished."""
+        self._tasks.shutdown(wait=wait)
+        self._mail.shutdown(wait=wait)
+
+
 class RQExecutor:
-    """Jobs queued on Redis for `microblog worker` processes (RQ).
+    """Jobs queued on Redis for `microblog worker` processes (RQ): tasks on `queue_name`,
+    mail on a queue of its own (`mail_queue_name`) holding at most `mail.backlog` jobs.
 
     While Redis is away, a task ends at once as not queued (the user may start it again), but
     a call (mailing a reset link) runs in a thread of this process instead: the person asking
     has no way to know that their mail was never sent.
     """
 
-    def __init__(self, app: Flask, redis_url: str, queue_name: str) -> None:
+    def __init__(
+        self, app: Flask, redis_url: str, queue_name: str, mail: MailLane | None = None
+    ) -> None:
         self.app = app
-        self._here = ThreadExecutor(app, max_workers=1)
+        mail = mail or MailLane()
+        self._mail_backlog = mail.backlog
+        self._here = BoundedPool(app, "microblog-mail", mail.threads, mail.backlog)
         connection = Redis.from_url(
             redis_url,
             socket_connect_timeout=ENQUEUE_CONNECT_TIMEOUT,
@@ -126,6 +206,7 @@ class RQExecutor:
             retry=Retry(NoBackoff(), 1),
         )
         self.queue = Queue(queue_name, connection=connection)
+        self.mail_queue = Queue(mail_queue_name(queue_name), connection=connection)
 
     def submit(self, task_id: str) -> None:
         try:
@@ -145,13 +226,26 @@ class RQExecutor:
                 db.session.commit()
 
     def call(self, job: str, *args: str) -> None:
+        """Queue `job` on the mail queue; past its backlog, drop it with a warning."""
         try:
-            self.queue.enqueue(
+            # Racing requests may pass the bound by a few: it caps a flood, not a count.
+            if self.mail_queue.count >= self._mail_backlog:
+                log.warning(MAIL_DROPPED, job, self._mail_backlog)
+                return
+            self.mail_queue.enqueue(
                 CALL, job, *args, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILED_JOB_KEPT
             )
         except RedisError:
             log.warning("%s could not be queued: running it in this process", job, exc_info=True)
-            self._here.call(job, *args)
+            if not self._here.start(import_string(job), *args):
+                log.warning(MAIL_DROPPED, job, self._mail_backlog)
+
+    def wait(self) -> None:
+        """Return once the mail this process runs itself (Redis away) has been sent."""
+        self._here.wait()
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._here.shutdown(wait=wait)
 
 
 def run_job(task_id: str) -> None:
@@ -171,14 +265,16 @@ def run_call(job: str, *args: str) -> None:
             db.engine.dispose()
 
 
-def run_worker(redis_url: str, queue_name: str, *, burst: bool = False) -> bool:
-    """Work on the queue until stopped (or, with `burst`, until it is empty).
+def run_worker(redis_url: str, queue_names: list[str], *, burst: bool = False) -> bool:
+    """Work on the queues until stopped (or, with `burst`, until they are empty).
 
+    RQ takes the next job from the first queue that has one: given `worker_queues`, a task
+    waits at most for the mail job under way, however much mail is queued.
     Returns whether any job was run.
     """
     connection = Redis.from_url(redis_url, socket_connect_timeout=5)
-    queue = Queue(queue_name, connection=connection)
-    worker = Worker([queue], connection=connection)
+    queues = [Queue(name, connection=connection) for name in queue_names]
+    worker = Worker(queues, connection=connection)
     # After Redis comes back, resume within seconds: RQ's wait between reconnection attempts
     # otherwise doubles up to a minute.
     worker.max_connection_wait_time = 5.0

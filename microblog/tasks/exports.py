@@ -22,8 +22,8 @@ from microblog.extensions import db
 from microblog.mail import Attachment, send_email
 from microblog.messaging.notifications import notify
 from microblog.posts.models import Post
-from microblog.tasks.models import Task
-from microblog.tasks.services import fail_task
+from microblog.tasks.models import Task, TaskResult
+from microblog.tasks.services import expire_results, fail_task
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def run_export(task_id: str) -> None:
             raise ValueError(f"EXPORT_BATCH_SIZE must be at least 1, not {batch_size}")
         user = session.get_one(User, user_id)
         recipient, username = user.email, user.username
+        _expire_old_results(session)
         document = export_posts(session, task, user, batch_size)
     except Exception:
         session.rollback()
@@ -97,12 +98,20 @@ def export_posts(session: Db, task: Task, user: User, batch_size: int) -> bytes:
             "posts": posts,
         }
     )
-    task.result = document.decode()
+    session.add(TaskResult(task_id=task_id, body=document.decode()))
     task.complete = True
     task.finished_at = now
     _report(session, task_id, user_id, 100, complete=True)
     session.commit()
     return document
+
+
+def _expire_old_results(session: Db) -> None:
+    """Remove every user's expired results before storing one more (commits)."""
+    removed = expire_results(session)
+    session.commit()
+    if removed:
+        log.info("removed %d expired export results", removed)
 
 
 def _report(

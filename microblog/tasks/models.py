@@ -20,8 +20,7 @@ class Task(Base):
     name: Mapped[str] = mapped_column(String(64))
     progress: Mapped[int] = mapped_column(default=0, server_default="0")
     complete: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # The export as JSON text once complete; the error message if it failed.
-    result: Mapped[str | None] = mapped_column(Text)
+    # The error message if it failed (the result, if any, is a TaskResult).
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -30,6 +29,18 @@ class Task(Base):
     def has_result(self) -> bool:
         """Whether there is a result to fetch: the task completed, and without an error."""
         return self.complete and self.error is None
+
+
+class TaskResult(Base):
+    """What a task produced (an export: megabytes of JSON), kept apart from the task so that
+    reading tasks never reads it, until it expires (EXPORT_RESULT_TTL after finished_at)."""
+
+    __tablename__ = "task_results"
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[str] = mapped_column(Text)
 
 
 # One running task per user and name, enforced by the database so two racing requests

@@ -11,13 +11,14 @@ import math
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, func, select, update
+from flask import current_app
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.accounts.models import User
 from microblog.db import Db, after_commit, utcnow
-from microblog.errors import N_, Conflict, Invalid, NotFound
-from microblog.tasks.models import Task
+from microblog.errors import N_, Conflict, Gone, Invalid, NotFound
+from microblog.tasks.models import Task, TaskResult
 
 # What a user may start. Each name has a job in microblog/tasks/jobs.py, and says in its own
 # words that one is running already (a translation can then call it what the reader would).
@@ -122,18 +123,68 @@ def get_task(session: Db, user: User, task_id: str) -> Task:
 
 
 def task_result(session: Db, user: User, task_id: str) -> str:
-    """The result (JSON text) of the user's complete task."""
+    """The result (JSON text) of the user's complete task, until it expires."""
     task = get_task(session, user, task_id)
     if not task.complete:
         raise Conflict(N_("the task is not complete yet"))
-    if not task.has_result or task.result is None:
+    expires_at = result_expires_at(task)
+    if expires_at is None:
         raise Conflict(N_("the task failed and has no result: %(error)s"), error=str(task.error))
-    return task.result
+    result = None
+    if expires_at > utcnow():
+        result = session.scalar(select(TaskResult.body).where(TaskResult.task_id == task.id))
+    if result is None:
+        # Expired, whether or not `expire_results` has removed it yet.
+        raise Gone(
+            N_("the result of this task expired at %(expired_at)s; start the task again"),
+            expired_at=expires_at.isoformat(timespec="seconds"),
+        )
+    return result
+
+
+def result_ttl() -> timedelta:
+    """How long a finished task's result is kept (EXPORT_RESULT_TTL)."""
+    ttl: timedelta = current_app.config["EXPORT_RESULT_TTL"]
+    return ttl
+
+
+def result_expires_at(task: Task) -> datetime | None:
+    """When the task's result expires; None if it has none (running, or failed)."""
+    if not task.has_result or task.finished_at is None:
+        return None
+    return task.finished_at + result_ttl()
+
+
+def result_available(task: Task) -> bool:
+    """Whether the task's result may be fetched: there is one, and it has not expired."""
+    expires_at = result_expires_at(task)
+    return expires_at is not None and expires_at > utcnow()
+
+
+def expire_results(session: Db) -> int:
+    """Remove every result older than EXPORT_RESULT_TTL (flushes); how many were removed.
+
+    Run by each export job before it stores its own result, and by `microblog
+    expire-results`: results only accumulate as exports run, so they never pile up.
+    """
+    expired = select(Task.id).where(Task.finished_at < utcnow() - result_ttl())
+    removed = session.execute(
+        delete(TaskResult)
+        .where(TaskResult.task_id.in_(expired))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(removed, "rowcount", 0) or 0)
 
 
 def tasks_of(user_id: int) -> Select[Task]:
-    """The user's tasks, newest first."""
+    """The user's tasks, newest first (never their results: see `TaskResult`)."""
     return select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
+
+
+def task_count(session: Db, user_id: int) -> int:
+    """How many tasks the user has (from the index on user_id)."""
+    count = session.scalar(select(func.count()).select_from(Task).where(Task.user_id == user_id))
+    return count or 0
 
 
 def fail_task(session: Db, task_id: str, message: str) -> None:

@@ -36,10 +36,23 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from microblog.web import auth, exports, fragments, main, messages, security, sessions
+    from microblog.web import (
+        auth,
+        avatars,
+        exports,
+        fragments,
+        main,
+        messages,
+        pipeline,
+        security,
+        sessions,
+    )
 
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config.setdefault("UNREAD_POLL_SECONDS", 10)
+    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp)
+    # Before CSRFProtect: a body that is no form is refused before a token is sought in it.
+    pipeline.init_app(app, [blueprint.name for blueprint in blueprints])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
@@ -48,7 +61,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(unauthorized)
     security.init_app(app)
-    for module in (auth, main, messages, exports, sessions):
+    for module in (auth, main, messages, exports, avatars, sessions):
         app.register_blueprint(module.bp)
     app.register_blueprint(fragments.bp, url_prefix="/fragments")
     app.context_processor(_template_globals)
@@ -85,9 +98,9 @@ def unauthorized() -> Response:
 def _vary_by_language(response: Response) -> Response:
     """The site's answers speak the reader's language (`select_locale`), so a shared cache
     must keep one copy per Accept-Language. Not the API's (JSON, in English), nor a static
-    file (the same for everyone; its 404 page is in a language, though)."""
+    file or an identicon (the same for everyone; its 404 page is in a language, though)."""
     endpoint = request.endpoint or ""
-    static = endpoint == "static" or endpoint.endswith(".static")
+    static = endpoint in {"static", "avatars.identicon"} or endpoint.endswith(".static")
     if not is_api_request() and not (static and response.status_code < 400):
         response.vary.add("Accept-Language")
     return response

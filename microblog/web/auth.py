@@ -3,10 +3,12 @@ deleting one's account."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import (
     Blueprint,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -30,8 +32,10 @@ from microblog.accounts.tokens import revoke_token
 from microblog.db import utcnow
 from microblog.errors import DomainError
 from microblog.extensions import db
+from microblog.links import external_url
 from microblog.mail import send_email
 from microblog.tasks.executors import current_executor
+from microblog.web import LANGUAGES
 from microblog.web.feedback import show_domain_error
 from microblog.web.forms import (
     DeleteAccountForm,
@@ -42,6 +46,7 @@ from microblog.web.forms import (
 )
 from microblog.web.session_user import SessionUser, password_stamp, user_of_stamp
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 RESET_MAX_AGE = 3600  # seconds a reset link stays valid
@@ -162,30 +167,60 @@ def reset_password_request() -> str | Response:
     if form.validate_on_submit():
         # The same answer, in the same time, whether or not the address is known: no account
         # enumeration. So the request does no more for a known address than for an unknown
-        # one: looking it up and mailing the link are the executor's job.
-        current_executor().call(
-            "microblog.web.auth.mail_reset_link",
-            form.email.data or "",
-            request.host_url,
-            str(get_locale() or "en"),
+        # one: looking it up and mailing the link are a job, started once the answer is sent.
+        _after_the_answer(
+            "microblog.web.auth.mail_reset_link", form.email.data or "", str(get_locale() or "en")
         )
         flash(_("Check your email for the instructions to reset your password."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)
 
 
-def mail_reset_link(address: str, site: str, language: str) -> None:
+def _after_the_answer(job: str, *args: str) -> None:
+    """Hand `job` to the executor once the answer has been sent, not while it is produced.
+
+    A job started in the request (a thread of this process) would compete with the rest of
+    the request for the interpreter and the database, and only when it has work to do (a
+    known address): the answer would come measurably later. Started when the server closes
+    the response, after its last byte, it shows in no answer's time.
+    """
+    executor = current_executor()
+
+    @after_this_request
+    def _start_once_sent(response: Response) -> Response:
+        response.call_on_close(lambda: executor.call(job, *args))
+        return response
+
+
+def mail_reset_link(address: object, language: object, *older: object) -> None:
     """The job behind a reset request: mail a link to the owner of `address`, if there is one.
 
     Run by the executor (a thread, or a worker), never by the request: neither the lookup nor
     the mail server's delay shows in the answer's time, nor holds the server's worker. The
-    link is built for the site the request came to, the mail is in the asker's language.
+    link points to PUBLIC_URL, never to the Host the request named; the mail is in the
+    asker's language. Arguments that a request could not have sent (a queue is open to more
+    than this view) end the job with a warning.
     """
-    with current_app.test_request_context(base_url=site), force_locale(language):
+    if older:
+        # Queued before an upgrade by a version that passed the site second (address, site,
+        # language): the site is no longer taken from anyone.
+        language = older[-1]
+    if not isinstance(address, str) or not isinstance(language, str):
+        log.warning(
+            "mail_reset_link expects an address and a language as text, got %s and %s: "
+            "nothing sent",
+            type(address).__name__,
+            type(language).__name__,
+        )
+        return
+    if language not in LANGUAGES:
+        log.warning("mail_reset_link: unknown language %r, mailing in English", language[:20])
+        language = "en"
+    with force_locale(language):
         user = accounts.find_by_email(db.session, address)
         if user is None:
             return
-        link = url_for("auth.reset_password", token=reset_token(user), _external=True)
+        link = external_url("auth.reset_password", token=reset_token(user))
         send_email(
             user.email,
             _("[Microblog] Reset your password"),

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from microblog.errors import DomainError, NotFound
+from microblog.errors import DomainError, Gone, NotFound
 from microblog.extensions import db
 from microblog.tasks.executors import current_executor
 from microblog.tasks.models import Task
-from microblog.tasks.services import get_task, start_task, task_result
+from microblog.tasks.services import get_task, result_available, start_task, task_result
 from microblog.web.feedback import show_domain_error, translated
 
 bp = Blueprint("exports", __name__)
@@ -40,7 +40,13 @@ def start() -> BaseResponse:
 @login_required
 def show(task_id: str) -> str:
     task = _task_or_404(task_id)
-    return render_template("main/export.html", title=_("Export my posts"), task=task)
+    return render_template(
+        "main/export.html",
+        title=_("Export my posts"),
+        task=task,
+        available=result_available(task),
+        expired=task.has_result and not result_available(task),
+    )
 
 
 @bp.get("/export/<task_id>/status")
@@ -52,7 +58,7 @@ def status(task_id: str) -> Response:
         progress=task.progress,
         complete=task.complete,
         error=task.error,
-        download=url_for("exports.download", task_id=task.id) if task.has_result else None,
+        download=url_for("exports.download", task_id=task.id) if result_available(task) else None,
     )
 
 
@@ -64,7 +70,8 @@ def download(task_id: str) -> Response:
     except NotFound:
         abort(404)
     except DomainError as exc:
-        return Response(translated(exc), status=409, mimetype="text/plain")
+        status = 410 if isinstance(exc, Gone) else 409
+        return Response(translated(exc), status=status, mimetype="text/plain")
     filename = f"microblog-{current_user.username}-posts.json"
     return Response(
         data,

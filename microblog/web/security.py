@@ -13,12 +13,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from microblog.extensions import talisman
 
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, str | list[str]] = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    # Avatars come from Gravatar, as the API's representations say.
-    "img-src": ["'self'", "data:", "https://www.gravatar.com"],
+    # Avatars are drawn by this server (microblog/accounts/avatars.py), unless AVATARS=gravatar.
+    "img-src": ["'self'", "data:"],
     "connect-src": "'self'",
     "font-src": "'self'",
     "object-src": "'none'",
@@ -26,6 +26,14 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+
+
+def content_security_policy(avatars: str | None) -> dict[str, str | list[str]]:
+    """The policy, letting pages load images from Gravatar only where it was chosen."""
+    if avatars != "gravatar":
+        return CONTENT_SECURITY_POLICY
+    images = ["'self'", "data:", "https://www.gravatar.com"]
+    return {**CONTENT_SECURITY_POLICY, "img-src": images}
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -66,7 +74,7 @@ def init_app(app: Flask) -> None:
         app,
         # HTTPS is the proxy's job; HSTS is still sent on requests that came over HTTPS.
         force_https=False,
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=content_security_policy(app.config.get("AVATARS")),
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
         # Decided per request by SessionInterface (Secure when the request is HTTPS).

@@ -1,5 +1,7 @@
 """What makes a username, email, password and about-me acceptable (shared by both doors)."""
 
+import re
+
 import pytest
 
 from microblog.accounts import rules
@@ -41,3 +43,25 @@ def test_about_me_is_trimmed_and_limited_to_140_characters() -> None:
     assert rules.about_me("x" * 140) == "x" * 140
     with pytest.raises(Invalid):
         rules.about_me("x" * 141)
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_usernames_that_are_dot_segments_of_a_url_are_refused(name: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        rules.username(name)
+    assert caught.value.field == "username"
+    assert "'.' or '..'" in caught.value.message
+
+
+NAMES = [".", "..", "...", ".a", "a.", "..a", "a..", "a", "ab", "x" * 64, "x" * 65, "", "a/b"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_api_document_s_username_pattern_states_the_rule(name: str) -> None:
+    try:
+        rules.username(name)
+    except Invalid:
+        accepted = False
+    else:
+        accepted = True
+    assert bool(re.fullmatch(rules.USERNAME_PATTERN, name)) == accepted

@@ -35,7 +35,7 @@ from tests.security.security_support import snapshot
 from tests.support import wait_for_jobs
 from tests.tasks.task_support import start_export, wait_for_task
 
-BUDGET = 11
+BUDGET = 10
 
 
 def delete_me(client: FlaskClient, who: ApiUser, password: Any = PASSWORD) -> TestResponse:
@@ -227,6 +227,36 @@ def test_the_new_follower_notice_naming_the_deleted_user_goes(
 
     after = client.get("/api/notifications", headers=carol.headers).json["items"]
     assert [n for n in after if n["name"] == "new_follower"] == []
+
+
+def test_a_new_follower_notice_goes_even_if_the_follow_was_undone_since(
+    client: FlaskClient, world: tuple[ApiUser, ApiUser, ApiUser]
+) -> None:
+    susan, bob, _carol = world
+    assert client.post(f"/api/me/following/{bob.id}", headers=susan.headers).status_code == 204
+    assert client.delete(f"/api/me/following/{bob.id}", headers=susan.headers).status_code == 204
+
+    assert delete_me(client, susan).status_code == 204
+
+    after = client.get("/api/notifications", headers=bob.headers)
+    assert "susan" not in after.get_data(as_text=True)
+    assert [n for n in after.json["items"] if n["name"] == "new_follower"] == []
+
+
+def test_a_new_account_never_gets_the_id_of_a_deleted_one(
+    app: Flask, client: FlaskClient, make_user: Callable[..., ApiUser]
+) -> None:
+    bob = make_user("bob")
+    newest = make_user("susan")
+    assert client.post(f"/api/me/following/{bob.id}", headers=newest.headers).status_code == 204
+
+    assert delete_me(client, newest).status_code == 204
+    newcomer = make_user("mallory")
+
+    assert newcomer.id > newest.id
+    assert client.get(f"/api/users/{newest.id}", headers=bob.headers).status_code == 404
+    notices = client.get("/api/notifications", headers=bob.headers).json["items"]
+    assert [n for n in notices if n["name"] == "new_follower"] == []
 
 
 def test_deleting_twice_is_401_the_second_time(client: FlaskClient, susan: ApiUser) -> None:

@@ -293,3 +293,19 @@ def test_simultaneous_retries_create_one_thing(
     replayed = [answer.headers.get("Idempotent-Replayed") for answer in answers]
     assert sorted(replayed, key=str) == [None] + ["true"] * 5
     assert route.created(app.test_client(), susan) == [answers[0].json["id"]]
+
+
+def test_a_stored_answer_naming_an_erased_recipient_is_never_replayed(
+    client: FlaskClient, susan: ApiUser, bob: ApiUser
+) -> None:
+    first = post(client, MESSAGES, susan, bob, "to-bob")
+    assert first.json["recipient"]["username"] == "bob"
+
+    erased = client.delete("/api/me", json={"password": bob.password}, headers=bob.headers)
+    retry = post(client, MESSAGES, susan, bob, "to-bob")
+
+    assert erased.status_code == 204
+    assert "Idempotent-Replayed" not in retry.headers
+    assert_json_error(retry, 400, "recipient_id", "is not a user")
+    assert "bob" not in retry.get_data(as_text=True)
+    assert MESSAGES.created(client, susan) == []

@@ -86,7 +86,7 @@ def test_writing_a_post_is_201_with_its_location_and_representation(
     assert post["author"]["username"] == "susan"
     assert post["author"]["_links"]["self"] == f"/api/users/{susan.id}"
     assert set(post["author"]["_links"]) == {"self", "avatar"}
-    assert post["author"]["_links"]["avatar"].startswith("https://www.gravatar.com/avatar/")
+    assert post["author"]["_links"]["avatar"] == f"/avatars/{susan.id}.svg"
     assert post["_links"] == {
         "self": f"/api/posts/{post['id']}",
         "author": f"/api/users/{susan.id}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +23,13 @@ from tests.api.api_helpers import (
     parse_timestamp,
 )
 from tests.support import ApiUser
-from tests.tasks.task_support import finished_exports, insert_posts, start_export, wait_for_task
+from tests.tasks.task_support import (
+    finished_exports,
+    insert_posts,
+    start_export,
+    stored_export,
+    wait_for_task,
+)
 
 TASK_FIELDS = {
     "id",
@@ -32,8 +39,15 @@ TASK_FIELDS = {
     "error",
     "created_at",
     "finished_at",
+    "expires_at",
     "_links",
 }
+
+
+def export_document(user: ApiUser) -> str:
+    """An export of the user's (no posts), as a finished task stores it."""
+    user_part = {"id": user.id, "username": user.username}
+    return json.dumps({"user": user_part, "exported_at": utcnow().isoformat(), "posts": []})
 
 
 def running_task(app: Flask, user_id: int, minutes_ago: int = 0) -> str:
@@ -248,6 +262,47 @@ def test_your_tasks_are_listed_newest_first_as_a_paged_collection(
     assert second.json["_links"]["next"] is None
 
 
+def test_a_result_is_fetched_until_it_expires_then_answers_410_and_is_no_longer_linked(
+    app: Flask, client: FlaskClient, make_user: Callable[..., ApiUser]
+) -> None:
+    susan = make_user("susan")
+    ttl = app.config["EXPORT_RESULT_TTL"]
+    fresh = stored_export(app, susan.id, ttl - timedelta(minutes=5), export_document(susan))
+    stale = stored_export(app, susan.id, ttl + timedelta(minutes=5), export_document(susan))
+
+    result = client.get(f"/api/tasks/{fresh}/result", headers=susan.headers)
+    assert result.status_code == 200 and result.json["user"]["username"] == "susan"
+    shown = client.get(f"/api/tasks/{fresh}", headers=susan.headers).json
+    assert shown["_links"]["result"] == f"/api/tasks/{fresh}/result"
+    expires_at = parse_timestamp(shown["expires_at"])
+    assert expires_at == parse_timestamp(shown["finished_at"]) + ttl
+
+    gone = client.get(f"/api/tasks/{stale}/result", headers=susan.headers)
+    assert_json_error(gone, 410, "expired", "start the task again")
+    shown = client.get(f"/api/tasks/{stale}", headers=susan.headers).json
+    assert shown["_links"]["result"] is None
+    assert parse_timestamp(shown["expires_at"]) < utcnow()
+
+
+def test_listing_tasks_never_reads_their_results(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., ApiUser],
+    count_queries: Callable[[], Any],
+) -> None:
+    susan = make_user("susan")
+    for minutes in range(3):
+        stored_export(app, susan.id, timedelta(minutes=minutes), export_document(susan))
+
+    with count_queries() as counted:
+        listed = client.get("/api/tasks", headers=susan.headers)
+
+    assert listed.status_code == 200 and len(listed.json["items"]) == 3
+    assert all(item["_links"]["result"] for item in listed.json["items"])
+    assert any("FROM tasks" in sql for sql in counted.statements), counted.statements
+    assert not [sql for sql in counted.statements if "task_results" in sql or "result" in sql]
+
+
 def test_the_openapi_operations_declare_their_errors() -> None:
     from microblog.api import tasks
 
@@ -260,5 +315,5 @@ def test_the_openapi_operations_declare_their_errors() -> None:
         "create_task": (400, 409),
         "list_tasks": (400,),
         "get_one_task": (404,),
-        "get_task_result": (404, 409),
+        "get_task_result": (404, 409, 410),
     }

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -113,17 +112,13 @@ def test_links_lead_to_the_user_and_their_follow_lists(
     assert client.get(links["following"], headers=bob.headers).status_code == 200
 
 
-def test_avatar_is_the_gravatar_identicon_of_the_lowercased_email(
+def test_avatar_is_drawn_here_from_the_user_id(
     client: FlaskClient, susan: ApiUser, bob: ApiUser
 ) -> None:
     avatar = client.get(f"/api/users/{bob.id}", headers=susan.headers).json["_links"]["avatar"]
 
-    url = urlsplit(avatar)
-    digest = hashlib.md5(b"bob.builder@example.com", usedforsecurity=False).hexdigest()
-    assert url.scheme == "https"
-    assert url.hostname in {"www.gravatar.com", "gravatar.com", "secure.gravatar.com"}
-    assert url.path == f"/avatar/{digest}"
-    assert parse_qs(url.query) == {"d": ["identicon"], "s": ["128"]}
+    assert avatar == f"/avatars/{bob.id}.svg"
+    assert client.get(avatar).mimetype == "image/svg+xml"
 
 
 def test_unknown_user_is_404(client: FlaskClient, susan: ApiUser) -> None:

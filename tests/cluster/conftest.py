@@ -101,6 +101,7 @@ def cluster(
         "RATELIMIT_ENABLED": "1",
         "RATELIMIT_TOKENS": TOKEN_LIMIT,
     }
+    env.pop("PUBLIC_URL", None)  # scripts/cluster's own: nginx's address
     with run_cluster(run_dir, env, port, app_ports) as running:
         yield running
 

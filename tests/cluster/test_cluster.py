@@ -265,3 +265,39 @@ def test_an_app_server_dying_mid_run_loses_no_acknowledged_write(
     # Every acknowledged post is stored exactly once, with the id the client was given, and
     # nothing else is (every post the writer started was acknowledged in the end).
     assert [(row.id, row.body) for row in stored] == acknowledged
+
+
+def test_a_reset_link_asked_for_under_a_forged_host_leads_to_the_cluster_s_nginx(
+    cluster: Cluster, session: requests.Session, mail_inbox: Inbox
+) -> None:
+    user = signed_up(session, cluster.url)
+    form = session.get(f"{cluster.url}/reset_password_request", timeout=REQUEST_TIMEOUT)
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', form.text)
+    assert match, form.text
+
+    asked = session.post(
+        f"{cluster.url}/reset_password_request",
+        data={"email": f"{user.username}@example.com", "csrf_token": match.group(1)},
+        headers={
+            "Host": "evil.example",
+            "X-Forwarded-Host": "evil.example",
+            # requests would match its cookies against the forged Host: send them as they are.
+            "Cookie": "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies),
+        },
+        allow_redirects=False,
+        timeout=REQUEST_TIMEOUT,
+    )
+
+    assert asked.status_code == 302, asked.text
+    address = f"{user.username}@example.com"
+    deadline = time.monotonic() + 15
+    while not any(m["To"] == address for m in mail_inbox.messages):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no reset mail to {address}\n{cluster.log_tail('worker')}")
+        time.sleep(0.05)
+    [message] = [m for m in mail_inbox.messages if m["To"] == address]
+    body = message.get_body(("plain",))
+    assert body is not None
+    content = body.get_content()
+    assert "evil.example" not in content
+    assert f"{cluster.url}/reset_password/" in content

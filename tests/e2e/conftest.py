@@ -8,13 +8,11 @@ unread badge polls every second (UNREAD_POLL_SECONDS) so the tests need not wait
 Each person is a browser context of their own (own cookies), in a time zone other than the
 server's UTC so that "local time" shows. Every context is watched: a console error or an
 uncaught exception (CSP violations land there) or a request to any host but 127.0.0.1 fails the
-test. Gravatar is the one outside host the pages name; it is answered locally with a blank
-picture, so the tests run offline and fast.
+test: avatars are drawn by the server itself, so the pages name no other host.
 """
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,11 +39,6 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
 SCREENSHOTS = REPO_ROOT / "test-output" / "e2e"
 CATALOGS = REPO_ROOT / "microblog" / "translations"
 LOCAL_HOST = "127.0.0.1"
-GRAVATAR_HOST = "www.gravatar.com"
-# A 1x1 transparent PNG: every avatar, answered without leaving the machine.
-BLANK_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
 # Tokyo keeps UTC+9 all year: a local time that can never be mistaken for the server's UTC.
 TIME_ZONE = "Asia/Tokyo"
 PASSWORD = "correct-horse-battery"
@@ -161,8 +154,6 @@ class Browsing:
         host = urlsplit(url).hostname
         if host == LOCAL_HOST:
             route.continue_()
-        elif host == GRAVATAR_HOST:
-            route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
         else:
             self.foreign_requests.append(url)
             route.abort()

@@ -232,3 +232,31 @@ def test_a_server_makes_a_metrics_directory_of_its_own_and_removes_it_when_it_st
         assert call(server, "GET", "/metrics").status_code == 200
         assert directory.is_dir() and any(directory.glob("counter_*.db"))
     assert not directory.exists()
+
+
+def test_no_reset_token_or_secret_parameter_reaches_the_server_s_log(
+    ops_server: OpsServer,
+) -> None:
+    server = ops_server.live
+    request_id = tagged("secrets")
+    token = f"eyJ1c2VyIjoiMSJ9.{uuid.uuid4().hex}.{uuid.uuid4().hex}"
+    referer_token = uuid.uuid4().hex
+
+    response = call(
+        server,
+        "GET",
+        f"/reset_password/{token}?access_token=query-{token}",
+        headers={
+            "X-Request-ID": request_id,
+            "Referer": f"{server.base_url}/reset_password/{referer_token}",
+        },
+        allow_redirects=False,
+    )
+
+    assert response.status_code == 302  # an invalid link: back to the request form
+    (access,) = access_records(server, {request_id})
+    assert access["path"] == "/reset_password/[redacted]"
+    assert access["query"] == "access_token=[redacted]"
+    assert access["referer"] == f"{server.base_url}/reset_password/[redacted]"
+    log = server.log_path.read_text(errors="replace")
+    assert token not in log and referer_token not in log

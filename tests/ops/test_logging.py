@@ -8,12 +8,14 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 
-from microblog.ops.logging import JsonFormatter
+from microblog.ops.logging import JsonFormatter, access_fields, redact
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -116,3 +118,65 @@ def test_records_logged_outside_a_request_have_no_request_id(captured: io.String
     (record,) = _records(captured)
     assert record["message"] == "starting"
     assert "request_id" not in record
+
+
+# --- secrets in URLs ------------------------------------------------------------------------
+
+RESET_TOKEN = "eyJ1c2VyIjoiMTpzZWNyZXQifQ.Z1x2Yw.c2lnbmF0dXJlLW9mLXRoZS1saW5r"
+SECRET_QUERY = "access_token=query-secret-1&page=2&code=query-secret-2"
+
+
+def test_a_record_logged_during_a_reset_link_s_request_shows_no_token(
+    make_other_app: Callable[..., Flask], captured: io.StringIO
+) -> None:
+    url = f"/reset_password/{RESET_TOKEN}?{SECRET_QUERY}"
+    with make_other_app().test_request_context(url):
+        logging.getLogger("microblog.test").warning("while opening %s", request.url)
+
+    (record,) = _records(captured)
+    line = captured.getvalue()
+    assert RESET_TOKEN not in line and "query-secret" not in line
+    assert record["path"] == "/reset_password/[redacted]"
+    assert record["message"] == (
+        "while opening http://localhost/reset_password/[redacted]"
+        "?access_token=[redacted]&page=2&code=[redacted]"
+    )
+
+
+def test_the_access_log_shows_no_token_in_the_path_query_or_referer() -> None:
+    answer = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "r-1")], sent=10)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": f"/reset_password/{RESET_TOKEN}",
+        "QUERY_STRING": SECRET_QUERY,
+        "HTTP_REFERER": f"https://microblog.example.com/reset_password/{RESET_TOKEN}",
+    }
+
+    fields = access_fields(answer, environ, timedelta(milliseconds=3))
+
+    assert fields["path"] == "/reset_password/[redacted]"
+    assert fields["query"] == "access_token=[redacted]&page=2&code=[redacted]"
+    assert fields["referer"] == "https://microblog.example.com/reset_password/[redacted]"
+
+
+def test_the_development_server_s_request_lines_show_no_token(
+    make_other_app: Callable[..., Flask],
+) -> None:
+    make_other_app()  # as `flask run` does, before serving
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    server_log = logging.getLogger("werkzeug")
+    server_log.addHandler(handler)
+    try:
+        server_log.warning('127.0.0.1 "%s" %s', f"GET /reset_password/{RESET_TOKEN} HTTP/1.1", 200)
+    finally:
+        server_log.removeHandler(handler)
+
+    assert stream.getvalue() == '127.0.0.1 "GET /reset_password/[redacted] HTTP/1.1" 200\n'
+
+
+@pytest.mark.parametrize(
+    "harmless", ["/api/posts?q=token&page=2", "/user/keyboard-cat", "/reset_password_request"]
+)
+def test_urls_without_secrets_are_logged_as_they_are(harmless: str) -> None:
+    assert redact(harmless) == harmless

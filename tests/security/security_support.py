@@ -24,6 +24,7 @@ TABLES = (
     "messages",
     "notifications",
     "tasks",
+    "task_results",
     "idempotent_requests",
 )
 VOLATILE = {"users": {"last_seen"}}
@@ -78,7 +79,8 @@ def owned_by(app: Flask, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
         "posts": "SELECT id, body, timestamp, language FROM posts WHERE user_id = :u",
         "messages": "SELECT id, sender_id, recipient_id, body FROM messages "
         "WHERE sender_id = :u OR recipient_id = :u",
-        "tasks": "SELECT id, name, result, error FROM tasks WHERE user_id = :u",
+        "tasks": "SELECT id, name, body, error FROM tasks "
+        "LEFT JOIN task_results ON task_results.task_id = tasks.id WHERE user_id = :u",
         "tokens": "SELECT hash, revoked_at FROM tokens WHERE user_id = :u",
         "following": "SELECT followed_id FROM follows WHERE follower_id = :u",
     }

@@ -4,13 +4,16 @@ security headers on every answer of both doors, and CORS closed unless CORS_ORIG
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
 from microblog import create_app
+from tests.server.live_support import LiveServer, run_live_server
 from tests.support import ApiUser
 
 PAGE = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -122,3 +125,27 @@ def test_cors_origins_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert from_environment("/tmp")["CORS_ORIGINS"] == []
     monkeypatch.setenv("CORS_ORIGINS", f"{SITE}, https://other.example")
     assert from_environment("/tmp")["CORS_ORIGINS"] == [SITE, "https://other.example"]
+
+
+def _public_url_warnings(server: LiveServer) -> list[str]:
+    return [
+        line for line in server.log_path.read_text().splitlines() if "PUBLIC_URL is not" in line
+    ]
+
+
+@pytest.mark.live
+def test_behind_a_proxy_a_server_without_public_url_says_so_once_at_start(
+    database_factory: Callable[[str], str], tmp_path: Path
+) -> None:
+    database = database_factory("sqlite")
+    for name in ("bare", "set"):
+        (tmp_path / name).mkdir()
+    with run_live_server(database, tmp_path / "bare", {"TRUSTED_PROXIES": "1"}) as bare:
+        [warning] = _public_url_warnings(bare)  # once, though two workers started
+        assert json.loads(warning)["level"] == "WARNING"
+    with run_live_server(
+        database,
+        tmp_path / "set",
+        {"TRUSTED_PROXIES": "1", "PUBLIC_URL": "https://microblog.example.com"},
+    ) as configured:
+        assert _public_url_warnings(configured) == []

@@ -8,6 +8,7 @@ themselves, taken from the database, so a secret is caught in any field, header 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -24,7 +25,8 @@ from tests.web.web_support import Browser
 
 
 def _secrets_of_everyone(app: Flask, people: Iterable[ApiUser]) -> dict[str, str]:
-    """{what: secret text} for every person: password, hash, token, token hashes, email."""
+    """{what: secret text} for every person: password, hash, token, token hashes, email, and
+    the email's MD5 and SHA-256 (Gravatar's keys: anyone can confirm a guessed address)."""
     found: dict[str, str] = {}
     with app.app_context():
         for user in db.session.scalars(sa.select(User)):
@@ -36,6 +38,9 @@ def _secrets_of_everyone(app: Flask, people: Iterable[ApiUser]) -> dict[str, str
         found[f"{person.username}'s password"] = person.password
         found[f"{person.username}'s token"] = person.token
         found[f"{person.username}'s email"] = person.email
+        address = person.email.strip().lower().encode()
+        found[f"{person.username}'s email MD5"] = hashlib.md5(address).hexdigest()
+        found[f"{person.username}'s email SHA-256"] = hashlib.sha256(address).hexdigest()
     return found
 
 

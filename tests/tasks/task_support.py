@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import os
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +26,10 @@ from microblog.accounts.models import User
 from microblog.db import utcnow, write_intent
 from microblog.extensions import db
 from microblog.posts.models import Post
-from microblog.tasks.models import Task
+from microblog.tasks.models import Task, TaskResult
 
 FIRST_POST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+MICROBLOG = str(Path(sys.executable).parent / "microblog")
 
 
 def insert_posts(app: Flask, user_id: int, count: int) -> None:
@@ -158,3 +162,37 @@ def finished_exports(app: Flask, user_id: int, *minutes_ago: float) -> None:
                 )
             )
         db.session.commit()
+
+
+def stored_export(app: Flask, user_id: int, finished_ago: timedelta, result: str) -> str:
+    """A finished export of the user's whose `result` is still stored, finished
+    `finished_ago`: its id."""
+    with app.app_context(), write_intent():
+        finished = utcnow() - finished_ago
+        task = Task(
+            user_id=user_id,
+            name="export_posts",
+            complete=True,
+            progress=100,
+            created_at=finished,
+            finished_at=finished,
+        )
+        db.session.add(task)
+        db.session.flush()
+        db.session.add(TaskResult(task_id=task.id, body=result))
+        db.session.commit()
+        return task.id
+
+
+def stored_result(app: Flask, task_id: str) -> str | None:
+    """What the database keeps of a task's result."""
+    with app.app_context():
+        return db.session.scalar(sa.select(TaskResult.body).where(TaskResult.task_id == task_id))
+
+
+def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The worker's environment: the test's database and Redis; mail only if asked for."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.pop("MAIL_SERVER", None)
+    env.update(extra)
+    return env

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +12,16 @@ from flask import Flask
 from redis import Redis
 from rq import Queue
 
-from microblog.tasks.executors import UNQUEUED, RQExecutor, ThreadExecutor, executor_of
+from microblog.tasks.executors import (
+    UNQUEUED,
+    RQExecutor,
+    ThreadExecutor,
+    executor_of,
+    mail_queue_name,
+)
 from tests.support import ApiUser
 from tests.tasks.task_support import (
+    MICROBLOG,
     Inbox,
     assert_full_export,
     attachments_of,
@@ -24,19 +29,11 @@ from tests.tasks.task_support import (
     insert_posts,
     start_export,
     wait_for_task,
+    worker_env,
 )
 from tests.web.web_support import Browser
 
-MICROBLOG = str(Path(sys.executable).parent / "microblog")
 POSTS = 5_000
-
-
-def _worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
-    """The worker's environment: the test's database and Redis; mail only if asked for."""
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-    env.pop("MAIL_SERVER", None)
-    env.update(extra)
-    return env
 
 
 def test_the_app_queues_jobs_on_redis_when_redis_url_is_set_and_uses_threads_otherwise(
@@ -68,7 +65,13 @@ def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mail
     assert client.get(f"/api/tasks/{task['id']}", headers=susan.headers).json["progress"] == 0
 
     host, port, inbox = smtp_server
-    env = _worker_env(database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port))
+    env = worker_env(
+        database_url,
+        redis_url,
+        MAIL_SERVER=host,
+        MAIL_PORT=str(port),
+        PUBLIC_URL="https://microblog.example.com",
+    )
     log_path = tmp_path / "worker.log"
     started = time.perf_counter()
     with log_path.open("wb") as log:
@@ -109,7 +112,7 @@ def test_a_burst_worker_on_an_empty_queue_exits_at_once(
 ) -> None:
     finished = subprocess.run(
         [MICROBLOG, "worker", "--burst", "--queue", queue_name],
-        env=_worker_env(database_url, redis_url),
+        env=worker_env(database_url, redis_url),
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -148,7 +151,7 @@ def test_a_task_that_cannot_be_queued_ends_with_an_error_instead_of_blocking_the
     assert shown["error"] == UNQUEUED
 
 
-def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_asked(
+def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_to_the_public_url(
     make_other_app: Callable[..., Flask],
     make_user: Callable[..., ApiUser],
     database_url: str,
@@ -162,13 +165,20 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_as
     person = Browser(queued.test_client(), language="es")
     answer = person.submit("/reset_password_request", {"email": "susan@example.com"})
     assert (answer.status_code, answer.location) == (302, "/login")
-    queue = Queue(queue_name, connection=Redis.from_url(redis_url))
-    assert queue.count == 1, "the request queued the mail and sent nothing itself"
+    mail_queue = Queue(mail_queue_name(queue_name), connection=Redis.from_url(redis_url))
+    assert mail_queue.count == 1, "the request queued the mail and sent nothing itself"
 
     host, port, inbox = smtp_server
-    env = _worker_env(database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port))
+    env = worker_env(
+        database_url,
+        redis_url,
+        MAIL_SERVER=host,
+        MAIL_PORT=str(port),
+        PUBLIC_URL="https://microblog.example.com",
+        TASK_QUEUE=queue_name,
+    )
     worker = subprocess.run(
-        [MICROBLOG, "worker", "--burst", "--queue", queue_name],
+        [MICROBLOG, "worker", "--burst"],
         env=env,
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
@@ -182,7 +192,7 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_for_the_site_as
     assert message["Subject"] == "[Microblog] Restablece tu contraseña"
     body = message.get_body(("plain",))
     assert body is not None
-    assert "http://localhost/reset_password/" in body.get_content()
+    assert "https://microblog.example.com/reset_password/" in body.get_content()
 
 
 def test_a_reset_link_is_still_mailed_while_redis_is_away(
@@ -207,4 +217,4 @@ def test_a_reset_link_is_still_mailed_while_redis_is_away(
     assert message["To"] == "susan@example.com"
     body = message.get_body(("plain",))
     assert body is not None
-    assert "http://localhost/reset_password/" in body.get_content()
+    assert "http://127.0.0.1:5000/reset_password/" in body.get_content()

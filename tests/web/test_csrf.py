@@ -12,31 +12,9 @@ from microblog.accounts.services import get_by_username
 from microblog.extensions import db
 from microblog.tasks.models import Task
 from microblog.web.auth import reset_token
-from tests.web.web_support import PASSWORD, Browser, post_bodies, text
+from tests.web.web_support import SITE_POSTS, Browser, post_bodies, text
 
-# Every POST of the site (not the API), with what a form would send. {token}: a reset token.
-POSTS = {
-    "/register": {
-        "username": "mallory",
-        "email": "m@example.com",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-    },
-    "/login": {"username": "susan", "password": PASSWORD},
-    "/logout": {},
-    "/reset_password_request": {"email": "susan@example.com"},
-    "/reset_password/{token}": {"password": "taken-over!", "password2": "taken-over!"},
-    "/": {"post": "forged"},
-    "/index": {"post": "forged"},
-    "/edit_profile": {"username": "forged", "email": "forged@example.com", "about_me": "forged"},
-    "/delete_account": {"password": PASSWORD},
-    "/follow/carol": {},
-    "/unfollow/john": {},
-    "/send_message/john": {"message": "forged"},
-    "/export": {},
-    "/sessions/3/end": {},  # susan's own session (john's is 1, carol's 2)
-    "/sessions/end_others": {},
-}
+POSTS = SITE_POSTS
 
 
 def test_the_list_above_is_every_post_of_the_site(app: Flask) -> None:

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from flask import Flask
 
 from microblog.tasks.executors import EXTENSION, executor_of
 from microblog.tasks.services import Executor
-from tests.tasks.task_support import assert_full_export, insert_posts
+from tests.tasks.task_support import assert_full_export, insert_posts, stored_export
 from tests.web.web_support import Browser, flashes, text
 
 TASK_PAGE = re.compile(r"^/export/([0-9a-f-]+)$")
@@ -150,3 +151,20 @@ def test_someone_else_s_export_does_not_exist_for_you(
         response = john.get(path)
         assert response.status_code == 404, path
         assert "<h1>404 Not Found</h1>" in text(response), path
+
+
+def test_an_expired_export_says_so_and_its_download_is_gone(
+    app: Flask, signed_in: Callable[..., Browser]
+) -> None:
+    susan = signed_in("susan", language="es")
+    ttl = app.config["EXPORT_RESULT_TTL"]
+    task_id = stored_export(app, 1, ttl + timedelta(minutes=1), '{"posts": []}')
+    page = f"/export/{task_id}"
+
+    shown = text(susan.get(page))
+    assert "Esta exportación ha caducado: empieza otra desde tu perfil." in shown
+    status = susan.get(f"{page}/status").json
+    assert status is not None and (status["complete"], status["download"]) == (True, None)
+    download = susan.get(f"{page}/download")
+    assert download.status_code == 410
+    assert "caducó" in download.get_data(as_text=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -13,12 +15,13 @@ import pytest
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
-from microblog.web.auth import RESET_MAX_AGE
+from microblog.web.auth import RESET_MAX_AGE, mail_reset_link
 from tests.support import basic_auth, wait_for_jobs
 from tests.tasks.task_support import Inbox
 from tests.web.web_support import Browser, field_errors, flashes, text
 
-LINK = re.compile(r"http://localhost(/reset_password/\S+)")
+# The link's address is PUBLIC_URL; tests run with its default, where `make run` listens.
+LINK = re.compile(r"http://127\.0\.0\.1:5000(/reset_password/\S+)")
 
 
 def request_reset(person: Browser, address: str) -> None:
@@ -107,14 +110,88 @@ def test_the_reset_mail_is_in_the_language_of_whoever_asked(app: Flask) -> None:
     assert body is not None and "Hola, susan:" in body.get_content()
 
 
-def _link_in_outbox(app: Flask) -> str:
+def _mail_in_outbox(app: Flask) -> str:
     [mail] = (Path(app.instance_path) / "mail").glob("*.eml")
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
     body = message.get_body(("plain",))
     assert body is not None
-    match = LINK.search(body.get_content())
+    return str(body.get_content())
+
+
+def _link_in_outbox(app: Flask) -> str:
+    match = LINK.search(_mail_in_outbox(app))
     assert match
     return match.group(1)
+
+
+FORGED_HOST = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_reset_link_points_to_the_public_url_whatever_host_the_request_names(
+    make_other_app: Callable[..., Flask], proxies: int
+) -> None:
+    app = make_other_app(PUBLIC_URL="https://microblog.example.com", TRUSTED_PROXIES=proxies)
+    Browser(app.test_client()).register("susan")
+    attacker = Browser(app.test_client(), headers=FORGED_HOST)
+
+    request_reset(attacker, "susan@example.com")
+
+    content = _mail_in_outbox(app)
+    assert "evil.example" not in content
+    link = re.search(r"https://microblog\.example\.com(/reset_password/\S+)", content)
+    assert link, content
+    assert Browser(app.test_client()).get(link.group(1)).status_code == 200  # it works
+
+
+def test_without_public_url_the_link_points_to_where_make_run_listens(app: Flask) -> None:
+    """A fresh clone's `make run` (HOST and PORT unset) mails links to http://127.0.0.1:5000,
+    not to the Host a request named."""
+    Browser(app.test_client()).register("susan")
+    request_reset(Browser(app.test_client(), headers=FORGED_HOST), "susan@example.com")
+
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5000"
+    assert "evil.example" not in _mail_in_outbox(app)
+    assert LINK.search(_mail_in_outbox(app))
+
+
+@pytest.mark.parametrize(
+    ("address", "language"),
+    [(None, "en"), (42, "en"), (["susan@example.com"], "en"), ("susan@example.com", None)],
+)
+def test_a_reset_job_given_anything_but_text_warns_and_ends(
+    app: Flask, caplog: pytest.LogCaptureFixture, address: object, language: object
+) -> None:
+    Browser(app.test_client()).register("susan")
+    with app.app_context(), caplog.at_level(logging.WARNING):
+        mail_reset_link(address, language)
+
+    [warning] = [record for record in caplog.records if record.name == "microblog.web.auth"]
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert "nothing sent" in warning.getMessage()
+    assert not (Path(app.instance_path) / "mail").exists()
+
+
+def test_a_reset_job_queued_by_the_previous_version_mails_to_the_public_url(app: Flask) -> None:
+    """Before PUBLIC_URL, the job was given (address, the request's site, language)."""
+    Browser(app.test_client()).register("susan")
+    with app.app_context():
+        mail_reset_link("susan@example.com", "http://evil.example/", "es")
+
+    content = _mail_in_outbox(app)
+    assert "evil.example" not in content and LINK.search(content)
+    assert "Hola, susan:" in content
+
+
+def test_a_reset_job_in_an_unknown_language_mails_in_english(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    Browser(app.test_client()).register("susan")
+    with app.app_context():
+        mail_reset_link("susan@example.com", "xx-no-such-language")
+
+    assert "Dear susan," in _mail_in_outbox(app)
+    assert any("unknown language" in record.getMessage() for record in caplog.records)
 
 
 def _refused(person: Browser, link: str) -> None:
@@ -170,6 +247,22 @@ def test_an_address_typed_decomposed_finds_the_account_stored_composed(app: Flas
 
         assert find_by_email(db.session, " JOSE\u0301@example.com ") == user
         assert find_by_email(db.session, "not an address") is None
+
+
+def test_mail_in_the_outbox_is_readable_by_the_server_s_user_only(
+    app: Flask, browser: Browser
+) -> None:
+    previous = os.umask(0o022)  # the usual one: files 0644, folders 0755
+    try:
+        browser.register("susan")
+        request_reset(browser, "susan@example.com")
+    finally:
+        os.umask(previous)
+
+    outbox = Path(app.instance_path) / "mail"
+    [mail] = outbox.glob("*.eml")
+    assert outbox.stat().st_mode & 0o777 == 0o700
+    assert mail.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_password_reset_ends_every_session_and_token(app: Flask, browser: Browser) -> None:

@@ -14,11 +14,37 @@ PASSWORD = "correct-horse"
 CSRF_FIELD = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 TAGS = re.compile(r"<[^>]+>")
 
+# Every POST of the site (not the API), with what a form would send; {token}: a reset token.
+# tests/web/test_csrf.py holds that no POST route is missing.
+SITE_POSTS = {
+    "/register": {
+        "username": "mallory",
+        "email": "m@example.com",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+    },
+    "/login": {"username": "susan", "password": PASSWORD},
+    "/logout": {},
+    "/reset_password_request": {"email": "susan@example.com"},
+    "/reset_password/{token}": {"password": "taken-over!", "password2": "taken-over!"},
+    "/": {"post": "forged"},
+    "/index": {"post": "forged"},
+    "/edit_profile": {"username": "forged", "email": "forged@example.com", "about_me": "forged"},
+    "/delete_account": {"password": PASSWORD},
+    "/follow/carol": {},
+    "/unfollow/john": {},
+    "/send_message/john": {"message": "forged"},
+    "/export": {},
+    "/sessions/3/end": {},  # susan's own session, in the CSRF test (john's is 1, carol's 2)
+    "/sessions/end_others": {},
+}
+
 
 @dataclass
 class Browser:
     """A person at a browser: a test client that asks for HTML, in a language, and fills in
-    the CSRF token of the page a form is on, as the page would."""
+    the CSRF token of the page a form is on, as the page would. Each answer is read whole and
+    closed, as a server closes it once sent (work started then, such as a job, starts)."""
 
     client: FlaskClient
     language: str | None = None
@@ -31,6 +57,7 @@ class Browser:
         return {**headers, **(extra or {})}
 
     def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        kw.setdefault("buffered", True)
         return self.client.get(path, headers=self._headers(headers), **kw)
 
     def post(
@@ -46,6 +73,10 @@ class Browser:
         data = dict(data or {})
         if token_from is not None:
             data.setdefault("csrf_token", self.csrf_token(token_from))
+        if not data:
+            # A browser sends a form with no field (or none filled in) with its Content-Type.
+            kw.setdefault("content_type", "application/x-www-form-urlencoded")
+        kw.setdefault("buffered", True)
         return self.client.post(path, data=data, headers=self._headers(headers), **kw)
 
     def submit(self, page: str, data: dict[str, Any], action: str | None = None) -> TestResponse:
