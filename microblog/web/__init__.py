@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config.setdefault("UNREAD_POLL_SECONDS", 10)
-    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp)
+    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp, sessions.bp)
     # Before CSRFProtect: a body that is no form is refused before a token is sought in it.
     pipeline.init_app(app, [blueprint.name for blueprint in blueprints])
     csrf.init_app(app)
