@@ -15,8 +15,8 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
-from microblog.accounts.models import User
-from microblog.accounts.services import note_activity, save_last_seen
+from microblog.accounts.models import Token
+from microblog.accounts.services import note_activity, note_use, save_last_seen, save_last_used
 from microblog.db import reset_write_intent, set_write_intent, utcnow
 from microblog.extensions import db
 from microblog.http_errors import handle_database_unavailable
@@ -31,12 +31,16 @@ def writes_on_read(view: F) -> F:
     return view
 
 
-def count_as_activity(user: User) -> None:
-    """This request is `user`'s activity (an API token or a site session): `last_seen` moves,
-    at most once per LAST_SEEN_RESOLUTION, saved by `commit` after the request's own writes."""
+def count_as_activity(token: Token) -> None:
+    """This request is activity of `token` (an API token or a site session) and its user:
+    their `last_used_at` and `last_seen` move, at most once per LAST_SEEN_RESOLUTION, saved by
+    `commit` after the request's own writes."""
     now = utcnow()
-    if note_activity(user, now, current_app.config["LAST_SEEN_RESOLUTION"]):
-        g.seen = (user.id, now)
+    resolution = current_app.config["LAST_SEEN_RESOLUTION"]
+    if note_activity(token.user, now, resolution):
+        g.seen = (token.user_id, now)
+    if note_use(token, now, resolution):
+        g.used = (token.id, now)
 
 
 def _will_write() -> bool:
@@ -60,6 +64,9 @@ def init_app(app: Flask) -> None:
             seen = g.pop("seen", None)
             if seen is not None:
                 save_last_seen(db.session, *seen)
+            used = g.pop("used", None)
+            if used is not None:
+                save_last_used(db.session, *used)
             db.session.commit()
         except (OperationalError, InterfaceError) as exc:
             # The database went away before the commit: nothing was stored, and the client

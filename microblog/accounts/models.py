@@ -47,8 +47,20 @@ class User(Base):
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
+# What a token is for: the API's bearer tokens and the web site's signed-in sessions share one
+# table, so a person sees, and ends, every way into their account in one list (OAuth access
+# tokens for Mastodon apps will be a third kind).
+API = "api"
+WEB = "web"
+LABEL_MAX = 200
+
+
 class Token(Base):
-    """A bearer token; only its SHA-256 is stored, so a database leak leaks no live token."""
+    """A secret that signs a person in: an API bearer token, or a web session's key.
+
+    Only its SHA-256 is stored, so a database leak leaks no live token. Ending it (setting
+    `revoked_at`) ends it everywhere a copy of it is kept, cookies included.
+    """
 
     __tablename__ = "tokens"
     __table_args__ = ({"sqlite_autoincrement": True},)
@@ -56,7 +68,12 @@ class Token(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=API, server_default=API)
+    # How the person recognises it in the list: the browser or client that obtained it.
+    label: Mapped[str] = mapped_column(String(LABEL_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moved at most once per LAST_SEEN_RESOLUTION, as a user's last_seen is.
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -7,17 +7,23 @@ the caller (a request, a CLI command, a job) commits once at its boundary.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog import totals
 from microblog.accounts import guessing, rules
-from microblog.accounts.models import User
+from microblog.accounts.models import Token, User
+from microblog.accounts.notices import EMAIL_CHANGED_JOB
 from microblog.accounts.passwords import hash_password, kdf_slot, needs_rehash, verify_password
-from microblog.db import MAX_ID, Db, autocommits
+from microblog.accounts.sessions import end_other_tokens
+from microblog.db import MAX_ID, Db, after_commit, autocommits, utcnow
 from microblog.errors import N_, ClaimedMeanwhile, Invalid, NotFound
+
+if TYPE_CHECKING:
+    from microblog.tasks.services import Executor
 
 TAKEN_MESSAGES = {
     "username": N_("please use a different username"),
@@ -136,8 +142,18 @@ def update_user(
     about_me: str | None = None,
     password: str | None = None,
     old_password: str | None = None,
+    signed_in_with: Token | None = None,
+    executor: Executor | None = None,
+    language: str = "en",
 ) -> User:
-    """Change what was given; every value is checked before anything changes."""
+    """Change what was given; every value is checked before anything changes.
+
+    A new email address or password needs the current password (`old_password`), checked
+    before anyone is told whether the address is taken. A new password ends every other
+    session and token of the account (`signed_in_with`, the one making the change, stays). A
+    new address is announced to the old one, in `language`, by a job `executor` runs after the
+    commit: whoever took over a token cannot move the account away unseen.
+    """
     changes: dict[str, str] = {}
     if username is not None and username != user.username:
         changes["username"] = rules.username(username)
@@ -147,16 +163,34 @@ def update_user(
             changes["email"] = email
     if about_me is not None:
         changes["about_me"] = rules.about_me(about_me)
-    if password is not None or old_password is not None:
+    if password is not None or (old_password is not None and "email" not in changes):
         changes["password_hash"] = _new_password_hash(user, password, old_password)
+    elif "email" in changes:
+        confirm_password(user, old_password, field="old_password", missing=EMAIL_NEEDS_PASSWORD)
     _ensure_available(
         session,
         username=changes.get("username"),
         email=changes.get("email"),
         exclude_id=user.id,
     )
+    old_email = user.email
     _flush_claiming_names(session, user, changes)
+    if "password_hash" in changes:
+        end_other_tokens(session, user, utcnow(), keep=signed_in_with)
+    if "email" in changes:
+        _tell_old_address(session, executor, (old_email, user.email, user.username, language))
     return user
+
+
+EMAIL_NEEDS_PASSWORD = N_("old_password is required to change the email address")
+
+
+def _tell_old_address(
+    session: Db, executor: Executor | None, notice: tuple[str, str, str, str]
+) -> None:
+    if executor is None:
+        raise TypeError("changing an email address needs an executor to tell the old one")
+    after_commit(session, lambda: executor.call(EMAIL_CHANGED_JOB, *notice))
 
 
 def note_activity(user: User, now: datetime, resolution: timedelta) -> bool:
@@ -173,10 +207,27 @@ def note_activity(user: User, now: datetime, resolution: timedelta) -> bool:
     return True
 
 
+def note_use(token: Token, now: datetime, resolution: timedelta) -> bool:
+    """Show `token` as used now; True if the stored value is stale and must be saved: as
+    `note_activity` does for `last_seen`, so the person's list of tokens says when each was
+    last used, to within `resolution`."""
+    if now - token.last_used_at < resolution:
+        return False
+    set_committed_value(token, "last_used_at", now)
+    return True
+
+
 def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
+    _save_best_effort(session, update(User).where(User.id == user_id).values(last_seen=now))
+
+
+def save_last_used(session: Db, token_id: int, now: datetime) -> None:
+    _save_best_effort(session, update(Token).where(Token.id == token_id).values(last_used_at=now))
+
+
+def _save_best_effort(session: Db, stamp: Update) -> None:
     """Best effort: if the write cannot be had at once (SQLite busy with another writer), the
     next request tries again rather than this one failing."""
-    stamp = update(User).where(User.id == user_id).values(last_seen=now)
     try:
         if autocommits(session):
             session.execute(stamp)
@@ -188,9 +239,12 @@ def save_last_seen(session: Db, user_id: int, now: datetime) -> None:
 
 
 def set_password(session: Db, user: User, password: str) -> None:
-    """Replace the password without knowing the old one (a verified reset link)."""
+    """Replace the password without knowing the old one (a verified reset link).
+
+    Every session and token of the account ends: the reset is how its owner takes it back."""
     user.password_hash = hash_password(rules.password(password))
     session.flush()
+    end_other_tokens(session, user, utcnow())
 
 
 WRONG_PASSWORD_MESSAGES = {

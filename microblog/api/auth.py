@@ -54,7 +54,7 @@ def verify_token(plaintext: str) -> User | None:
     g.current_token = token
     # As stored before this request refreshes it: what the client's ETag was computed from.
     g.stored_last_seen = token.user.last_seen
-    count_as_activity(token.user)
+    count_as_activity(token)
     return token.user
 
 

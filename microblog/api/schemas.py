@@ -88,7 +88,10 @@ class UserUpdate(_Body):
     password: Annotated[str | None, Omittable] = Field(
         None, description="the new password; needs old_password"
     )
-    old_password: Annotated[str | None, Omittable] = Field(None, description="the current password")
+    old_password: Annotated[str | None, Omittable] = Field(
+        None,
+        description="the current password: needed to change the password or the email address",
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -293,6 +296,22 @@ class Collection(TypedDict, Generic[T]):
 class TokenOut(TypedDict):
     token: str
     expires_at: Timestamp
+
+
+class TokenInfo(TypedDict):
+    """One of your sessions or tokens, as you see it in the list: never its secret."""
+
+    id: int
+    kind: Annotated[str, Field(description="`api` (a bearer token) or `web` (a site session)")]
+    label: Annotated[str, Field(description="the User-Agent of the client that obtained it")]
+    created_at: Timestamp
+    last_used_at: Annotated[Timestamp, Field(description="to within a minute")]
+    expires_at: Timestamp
+    current: Annotated[bool, Field(description="true for the token this request is made with")]
+
+
+class TokenList(TypedDict):
+    items: list[TokenInfo]
 
 
 class ErrorOut(TypedDict):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g
+from flask_babel import get_locale
 from sqlalchemy import Select, select
 
 from microblog import totals
 from microblog.accounts.models import User
 from microblog.accounts.services import get_user, register_user, update_user
-from microblog.api.auth import current_user
+from microblog.api.auth import current_token, current_user
 from microblog.api.conditional import require_current
 from microblog.api.pagination import as_rows, paginate
 from microblog.api.representations import USER_FIELDS, user_json, user_url
@@ -19,6 +20,7 @@ from microblog.api.spec import RESPONSE_ID, Link, Reply, operation, serialize
 from microblog.errors import Forbidden
 from microblog.extensions import db
 from microblog.social.services import followed_by, followers_of
+from microblog.tasks.executors import current_executor
 
 bp = Blueprint("users", __name__)
 
@@ -90,9 +92,12 @@ def get_one_user(user_id: int) -> dict[str, Any]:
 def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
     """Change your own account.
 
-    Send any of `username`, `email`, `about_me`; to change the password send `password`
-    together with the current `old_password`. Every value is checked before anything changes.
-    With `If-Match`, the change is refused (412) if the account changed since you read it.
+    Send any of `username`, `email`, `about_me`; to change the password send `password`,
+    to change the email address `email`, either together with the current password as
+    `old_password`. Every value is checked before anything changes. A new password ends every
+    other token and web session of the account (the token of this request stays); a new email
+    address is announced by mail to the old one. With `If-Match`, the change is refused (412)
+    if the account changed since you read it.
     """
     user = get_user(db.session, user_id)
     if user.id != current_user().id:
@@ -100,7 +105,14 @@ def edit_user(user_id: int, body: UserUpdate) -> dict[str, Any]:
     # The account as the client read it: before this very request refreshed last_seen.
     as_read = {**user_json(user, with_email=True), "last_seen": g.stored_last_seen}
     require_current(serialize(UserOut, as_read))
-    update_user(db.session, user, **body.model_dump(exclude_unset=True, exclude_none=True))
+    update_user(
+        db.session,
+        user,
+        **body.model_dump(exclude_unset=True, exclude_none=True),
+        signed_in_with=current_token(),
+        executor=current_executor(),
+        language=str(get_locale() or "en"),
+    )
     return user_json(user, with_email=True)
 
 

@@ -11,11 +11,15 @@ from flask_login import current_user, login_url
 from werkzeug.wrappers import Response
 
 from microblog.accounts.avatars import avatar_url
+from microblog.accounts.models import WEB
+from microblog.accounts.tokens import authenticate_token
 from microblog.boundary import count_as_activity
+from microblog.db import utcnow
+from microblog.errors import Unauthenticated
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
 from microblog.http_errors import error_response, is_api_request, wants_json
 from microblog.posts.translation import TranslatorSettings
-from microblog.web.session_user import SessionUser, user_of
+from microblog.web.session_user import SessionUser
 
 LANGUAGES = ("en", "es")
 
@@ -41,11 +45,12 @@ def init_app(app: Flask) -> None:
         messages,
         pipeline,
         security,
+        sessions,
     )
 
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config.setdefault("UNREAD_POLL_SECONDS", 10)
-    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp)
+    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp, sessions.bp)
     # Before CSRFProtect: a body that is no form is refused before a token is sought in it.
     pipeline.init_app(app, [blueprint.name for blueprint in blueprints])
     csrf.init_app(app)
@@ -56,7 +61,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(unauthorized)
     security.init_app(app)
-    for module in (auth, main, messages, exports, avatars):
+    for module in (auth, main, messages, exports, avatars, sessions):
         app.register_blueprint(module.bp)
     app.register_blueprint(fragments.bp, url_prefix="/fragments")
     app.context_processor(_template_globals)
@@ -64,17 +69,19 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> SessionUser | None:
-    """The user of a session, if the password has not changed since it began.
+def load_user(key: str) -> SessionUser | None:
+    """The person signed in with the session `key` (from the session cookie or the remember-me
+    cookie), if that session has not ended: one indexed statement reads it and its user.
 
-    A signed-in visit counts as activity: `last_seen` moves (at most once per
-    LAST_SEEN_RESOLUTION, written at the end of the request), as it does for API clients.
+    A signed-in visit counts as activity: `last_seen` and the session's `last_used_at` move (at
+    most once per LAST_SEEN_RESOLUTION, written at the end of the request), as for API clients.
     """
-    user = user_of(session_id)
-    if user is None:
+    try:
+        token = authenticate_token(db.session, key, utcnow(), kind=WEB)
+    except Unauthenticated:
         return None
-    count_as_activity(user)
-    return SessionUser(user)
+    count_as_activity(token)
+    return SessionUser(token, key)
 
 
 def unauthorized() -> Response:

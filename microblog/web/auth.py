@@ -4,6 +4,7 @@ deleting one's account."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -19,6 +20,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_DURATION
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
@@ -27,6 +29,9 @@ from microblog.accounts import services as accounts
 from microblog.accounts.guessing import TooManyGuesses
 from microblog.accounts.models import User
 from microblog.accounts.passwords import KdfBusy
+from microblog.accounts.sessions import start_session
+from microblog.accounts.tokens import revoke_token
+from microblog.db import utcnow
 from microblog.errors import DomainError
 from microblog.extensions import db
 from microblog.links import external_url
@@ -41,7 +46,7 @@ from microblog.web.forms import (
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
-from microblog.web.session_user import SessionUser, session_id, user_of
+from microblog.web.session_user import SessionUser, password_stamp, user_of_stamp
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -109,7 +114,11 @@ def login() -> str | Response:
             # (someone else may have planted that cookie) is not carried into the signed-in
             # session, and the CSRF token changes with it.
             session.clear()
-            login_user(SessionUser(user), remember=bool(form.remember_me.data))
+            remember = bool(form.remember_me.data)
+            key, token = start_session(
+                db.session, user, _session_lifetime(remember), request.user_agent.string
+            )
+            login_user(SessionUser(token, key), remember=remember)
             return redirect(_safe_next(request.args.get("next")))
     return _login_page(form)
 
@@ -118,8 +127,21 @@ def _login_page(form: LoginForm) -> str:
     return render_template("auth/login.html", title=_("Sign in"), form=form)
 
 
+def _session_lifetime(remember: bool) -> timedelta:
+    """As long as its cookie can last: the remember-me cookie's life, or else a browser
+    session's (which ends with the browser; the server gives it PERMANENT_SESSION_LIFETIME)."""
+    if not remember:
+        lifetime: timedelta = current_app.permanent_session_lifetime
+        return lifetime
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", COOKIE_DURATION)
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+
+
 @bp.post("/logout")
 def logout() -> Response:
+    """Signing out ends the session on the server: a copy of its cookies opens nothing."""
+    if current_user.is_authenticated:
+        revoke_token(current_user.token, utcnow())
     logout_user()
     return redirect(url_for("main.index"))
 
@@ -151,8 +173,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def reset_token(user: User) -> str:
-    # The session id changes with the password hash, so a used link cannot be used again.
-    return _serializer().dumps({"user": session_id(user)})
+    # The stamp changes with the password hash, so a used link cannot be used again.
+    return _serializer().dumps({"user": password_stamp(user)})
 
 
 @bp.route("/reset_password_request", methods=["GET", "POST"])
@@ -235,6 +257,7 @@ def reset_password(token: str) -> str | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
+            # Ends every session and token of the account: whoever had one is out.
             accounts.set_password(db.session, user, form.password.data or "")
         except DomainError as exc:
             show_domain_error(exc, form)
@@ -249,4 +272,4 @@ def _user_for_reset(token: str) -> User | None:
         data = _serializer().loads(token, max_age=RESET_MAX_AGE)
     except (SignatureExpired, BadSignature):
         return None
-    return user_of(str(data.get("user", "")))
+    return user_of_stamp(str(data.get("user", "")))

@@ -109,7 +109,15 @@ class ResetPasswordForm(WebForm):
 
 class EditProfileForm(WebForm):
     username = StringField(_l("Username"), validators=[DataRequired()], render_kw=USERNAME)
+    # Shown filled in; a request without it (a script) keeps the address, as the API does.
+    email = StringField(_l("Email"), render_kw={**EMAIL, "required": True})
     about_me = TextAreaField(_l("About me"), render_kw={"maxlength": rules.ABOUT_ME_MAX})
+    password = PasswordField(_l("New password (leave empty to keep yours)"), render_kw=PASSWORD)
+    password2 = PasswordField(
+        _l("Repeat new password"), validators=[EqualTo("password")], render_kw=PASSWORD
+    )
+    # A new email address or password needs it: a stolen session cannot take the account.
+    current_password = PasswordField(_l("Current password (to change email or password)"))
     submit = SubmitField(_l("Save"))
 
 

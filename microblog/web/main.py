@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -28,6 +29,7 @@ from microblog.posts import services as posts
 from microblog.posts.models import Post
 from microblog.posts.search_budget import time_limit
 from microblog.social import services as social
+from microblog.tasks.executors import current_executor
 from microblog.web.feedback import show_domain_error, translated
 from microblog.web.forms import EditProfileForm, EmptyForm, PostForm
 from microblog.web.pages import newest_first
@@ -97,18 +99,39 @@ def edit_profile() -> str | Response:
             accounts.update_user(
                 db.session,
                 current_user.user,
-                username=form.username.data or "",
-                about_me=form.about_me.data or "",
+                **_profile_changes(form),
+                signed_in_with=current_user.token,
+                executor=current_executor(),
+                language=str(get_locale() or "en"),
             )
         except DomainError as exc:
-            show_domain_error(exc, form)
+            show_domain_error(exc, form, old_password="current_password")
         else:
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("main.user", username=current_user.username))
     elif request.method == "GET":
         form.username.data = current_user.username
+        form.email.data = current_user.email
         form.about_me.data = current_user.about_me
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
+
+
+def _profile_changes(form: EditProfileForm) -> dict[str, str | None]:
+    """What the form asks to change; an address left out is kept, as in the API. The
+    current password goes along only with a new password or address: typed in for nothing,
+    it is not a request to change the password."""
+    new_password = form.password.data or None
+    new_email = (form.email.data or "").strip() or None  # left out: kept
+    new_address = new_email is not None and new_email.lower() != current_user.email
+    return {
+        "username": form.username.data or "",
+        "email": new_email,
+        "about_me": form.about_me.data or "",
+        "password": new_password,
+        "old_password": (form.current_password.data or None)
+        if new_password or new_address
+        else None,
+    }
 
 
 @bp.post("/follow/<username>")

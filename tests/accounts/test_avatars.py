@@ -50,7 +50,9 @@ def test_an_avatar_says_nothing_of_the_email_and_stays_when_it_changes(
     picture = client.get(before).get_data()
 
     changed = client.put(
-        f"/api/users/{susan.id}", json={"email": "elsewhere@example.org"}, headers=susan.headers
+        f"/api/users/{susan.id}",
+        json={"email": "elsewhere@example.org", "old_password": susan.password},
+        headers=susan.headers,
     )
 
     assert changed.status_code == 200, changed.json

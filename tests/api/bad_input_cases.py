@@ -3,9 +3,9 @@ of the API, each sent something a client should never send.
 
 A case is a request (method, path, raw body bytes, headers) and what it must answer: a status
 and the words its JSON error message must contain, the field or the problem at fault. Paths
-name the seeded world's ids as `{susan}`, `{bob}`, `{carol}`, `{post}` (susan's), `{bob_post}`
-(in bodies as `id_of("bob")`); requests are made as susan unless `as_user` says otherwise. In
-the world susan follows bob, and bob has sent susan a message she has not read.
+name the seeded world's ids as `{susan}`, `{bob}`, `{carol}`, `{post}` (susan's), `{bob_post}`,
+`{bob_token}` (in bodies as `id_of("bob")`); requests are made as susan unless `as_user` says
+otherwise. In the world susan follows bob, and bob has sent susan a message she has not read.
 """
 
 from __future__ import annotations
@@ -150,6 +150,10 @@ EDIT_USER = [
         json={"about_me": "new", "username": "susan2", "email": "@"}),
     bad("edit-user-password-without-old-password", ME, 400, "old_password",
         json={"password": "a-new-password"}),
+    bad("edit-user-email-without-old-password", ME, 400, "old_password", "email",
+        json={"email": "new@example.com"}),
+    bad("edit-user-email-taken-with-a-wrong-old-password", ME, 400, "old_password",
+        "not the current", json={"email": "bob@example.com", "old_password": "wrong-horse"}),
     bad("edit-user-duplicate-about-me-key", ME, 400, "about_me", "more than once",
         body=b'{"about_me": "a", "about_me": "b"}'),
     bad("edit-user-someone-else", "PUT /api/users/{bob}", 403, "your own",
@@ -374,6 +378,12 @@ TOKENS = [
     bad("revoke-without-a-token", "DELETE /api/tokens", 401, "bearer token", as_user=None),
     bad("revoke-with-a-wrong-token", "DELETE /api/tokens", 401, "token", as_user=None,
         headers={"Authorization": "Bearer " + "0" * 64}),
+    bad("end-someone-elses-token", "DELETE /api/tokens/{bob_token}", 404, "no token"),
+    bad("end-a-token-that-does-not-exist", "DELETE /api/tokens/999999", 404, "no token"),
+    bad("end-a-token-id-past-int64", f"DELETE /api/tokens/{INT64}", 404, str(INT64)),
+    bad("end-a-token-id-negative", "DELETE /api/tokens/-1", 404, "not found"),
+    bad("end-a-token-without-a-token", "DELETE /api/tokens/{bob_token}", 401, "bearer token",
+        as_user=None),
 ]
 
 # --- Header abuse, on a request that would otherwise succeed (writing a post) --------------

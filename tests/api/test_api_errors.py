@@ -75,7 +75,7 @@ def test_api_errors_are_json_even_for_browsers(client: FlaskClient, susan: ApiUs
         ("POST", "/api/users/1", {"GET", "PUT"}),
         ("DELETE", "/api/users", {"GET", "POST"}),
         ("PATCH", "/api/me", {"GET"}),
-        ("GET", "/api/tokens", {"POST", "DELETE"}),
+        ("PUT", "/api/tokens", {"GET", "POST", "DELETE"}),
     ],
 )
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
@@ -164,7 +164,11 @@ def test_body_over_one_mebibyte_is_413(client: FlaskClient, susan: ApiUser, rout
     ("route", "fields", "status"),
     [
         ("register", b'"username": "bob", "email": "b@example.com", "password": "12345678"', 201),
-        ("edit", b'"username": "bob", "email": "b@example.com"', 200),
+        (
+            "edit",
+            b'"username": "bob", "email": "b@example.com", "old_password": "correct-horse"',
+            200,
+        ),
     ],
 )
 def test_body_just_under_one_mebibyte_is_read(

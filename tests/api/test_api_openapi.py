@@ -361,7 +361,10 @@ def test_links_chain_creation_to_reading_changing_and_deleting(document: dict[st
     assert "api.users.edit_user" in targets("/api/me", "get", "200")
     assert "api.messages.get_message" in targets("/api/messages", "post", "201")
     assert "api.tasks.get_one_task" in targets("/api/tasks", "post", "202")
-    assert targets("/api/tokens", "post", "200") == {"api.tokens.delete_token"}
+    assert targets("/api/tokens", "post", "200") == {
+        "api.tokens.delete_token",
+        "api.tokens.list_tokens",
+    }
     assert "api.users.list_followers" in targets("/api/me/following/{user_id}", "post", "204")
     created = document["paths"]["/api/users"]["post"]["responses"]["201"]["links"]
     assert created["GetUser"]["parameters"] == {"user_id": "$response.body#/id"}

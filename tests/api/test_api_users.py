@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.api_helpers import (
@@ -20,6 +22,9 @@ from tests.api.api_helpers import (
     basic_auth,
     parse_timestamp,
 )
+from tests.support import wait_for_jobs
+from tests.tasks.task_support import Inbox
+from tests.web.web_support import Browser
 
 # ---------------------------------------------------------------------------------------------
 # Every route but registration and token creation needs a bearer token.
@@ -230,7 +235,12 @@ def test_username_email_and_about_me_can_be_changed(client: FlaskClient, susan: 
     response = put(
         client,
         susan,
-        {"username": "Susannah", "email": "susannah@example.org", "about_me": "I like planes"},
+        {
+            "username": "Susannah",
+            "email": "susannah@example.org",
+            "about_me": "I like planes",
+            "old_password": susan.password,
+        },
     )
 
     assert response.status_code == 200
@@ -268,7 +278,8 @@ def test_taking_another_users_name_or_email_is_400_and_changes_nothing(
 ) -> None:
     before = client.get("/api/me", headers=susan.headers).json
 
-    response = put(client, susan, {**body, "about_me": "changed"})
+    confirmed = {"old_password": susan.password} if "email" in body else {}
+    response = put(client, susan, {**body, "about_me": "changed", **confirmed})
 
     assert assert_json_error(response, 400) == message
     assert client.get("/api/me", headers=susan.headers).json == before
@@ -321,7 +332,12 @@ def test_password_changes_with_the_correct_old_password(
             "old_password",
             id="null-old-password",
         ),
-        pytest.param({"old_password": "correct-horse"}, "password", id="missing-new-password"),
+        pytest.param(
+            # The address as it is: no email change for old_password to confirm.
+            {"old_password": "correct-horse", "email": "susan@example.com"},
+            "password",
+            id="missing-new-password",
+        ),
         pytest.param(
             {"password": "short", "old_password": "correct-horse"}, "password", id="too-short"
         ),
@@ -368,3 +384,93 @@ def test_id_and_unknown_fields_are_ignored(
     assert (response.json["post_count"], response.json["follower_count"]) == (0, 0)
     assert client.get(f"/api/users/{bob.id}", headers=bob.headers).json["about_me"] == ""
     assert can_log_in(client, "susan", susan.password)
+
+
+# ---------------------------------------------------------------------------------------------
+# A stolen token must not become the account: the email address needs the password, a new
+# password ends every other token.
+
+
+def test_changing_the_email_needs_the_current_password(client: FlaskClient, susan: ApiUser) -> None:
+    before = client.get("/api/me", headers=susan.headers).json
+
+    missing = put(client, susan, {"email": "mallory@example.com"})
+    wrong = put(client, susan, {"email": "mallory@example.com", "old_password": "wrong-horse"})
+
+    assert "required" in assert_json_error(missing, 400, "old_password")
+    assert "not the current password" in assert_json_error(wrong, 400, "old_password")
+    assert client.get("/api/me", headers=susan.headers).json == before
+    assert not can_log_in(client, "mallory@example.com", susan.password)
+
+
+def test_without_the_password_an_email_change_does_not_say_the_address_is_taken(
+    client: FlaskClient, susan: ApiUser, bob: ApiUser
+) -> None:
+    taken = put(client, susan, {"email": bob.email})
+    free = put(client, susan, {"email": "nobody@example.com"})
+
+    assert assert_json_error(taken, 400, "old_password") == assert_json_error(
+        free, 400, "old_password"
+    )
+
+
+def test_an_email_change_is_announced_to_the_old_address(
+    make_other_app: Callable[..., Flask], smtp_server: tuple[str, int, Inbox]
+) -> None:
+    host, port, inbox = smtp_server
+    app = make_other_app(
+        MAIL_SERVER=host,
+        MAIL_PORT=port,
+        MAIL_DEFAULT_SENDER="no-reply@microblog.test",
+        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
+    )
+    client = app.test_client()
+    client.post(
+        "/api/users",
+        json={"username": "susan", "email": "susan@example.com", "password": "correct-horse"},
+    )
+    token = client.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+
+    changed = client.put(
+        "/api/users/1",
+        json={"email": "susan@new.example.org", "old_password": "correct-horse"},
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "es"},
+    )
+
+    assert changed.status_code == 200, changed.json
+    [message] = inbox.wait_for(1)
+    assert inbox.recipients == [["susan@example.com"]]
+    assert message["Subject"] == "[Microblog] Tu dirección de correo ha cambiado"
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "susan@new.example.org" in body.get_content()
+
+
+def test_a_refused_email_change_mails_no_one(
+    app: Flask, client: FlaskClient, susan: ApiUser, bob: ApiUser
+) -> None:
+    outbox = Path(app.instance_path) / "mail"
+    refused = put(client, susan, {"email": bob.email, "old_password": susan.password})
+
+    assert_json_error(refused, 400, "email")
+    wait_for_jobs(app)
+    assert not outbox.exists() or not list(outbox.iterdir())
+
+
+def test_a_password_change_ends_every_other_token(
+    app: Flask, client: FlaskClient, susan: ApiUser
+) -> None:
+    other = client.post("/api/tokens", headers=basic_auth("susan", susan.password)).json["token"]
+    laptop = Browser(app.test_client())
+    laptop.login("susan", susan.password, remember=True)
+
+    response = put(client, susan, {"password": "new-horse-42", "old_password": susan.password})
+
+    assert response.status_code == 200, response.json
+    assert client.get("/api/me", headers=susan.headers).status_code == 200  # this one stays
+    assert_json_error(
+        client.get("/api/me", headers={"Authorization": f"Bearer {other}"}), 401, "revoked"
+    )
+    assert laptop.signed_in_as() is None
+    laptop.client.delete_cookie("session")  # the remember-me cookie alone opens nothing either
+    assert laptop.signed_in_as() is None

@@ -65,6 +65,7 @@ class World:
             self.ids[name] = created["id"]
             token = self._ok("POST", "/api/tokens", headers=basic_auth(name, PASSWORD))
             self.tokens[name] = token["token"]
+        self.ids["bob_token"] = self._ok("GET", "/api/tokens", "bob")["items"][0]["id"]
         self.ids["post"] = self._ok("POST", "/api/posts", "susan", json={"body": "hello"})["id"]
         self.ids["bob_post"] = self._ok("POST", "/api/posts", "bob", json={"body": "hi"})["id"]
         self._ok("POST", f"/api/me/following/{self.ids['bob']}", "susan")

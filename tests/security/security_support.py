@@ -32,12 +32,14 @@ VOLATILE = {"users": {"last_seen"}}
 
 @dataclass(frozen=True)
 class World:
-    """What the victim owns: a post, a message to a third person, an export, a follow."""
+    """What the victim owns: a post, a message to a third person, an export, a follow, a
+    token."""
 
     post_id: int
     message_id: int
     task_id: str
     message_body: str
+    token_id: int
 
 
 def build_world(client: FlaskClient, victim: ApiUser, third: ApiUser) -> World:
@@ -52,7 +54,8 @@ def build_world(client: FlaskClient, victim: ApiUser, third: ApiUser) -> World:
     assert follow.status_code == 204
     task = start_export(client, victim.headers)
     wait_for_task(client, victim.headers, task["id"])
-    return World(post.json["id"], message.json["id"], task["id"], body)
+    [token] = client.get("/api/tokens", headers=victim.headers).json["items"]
+    return World(post.json["id"], message.json["id"], task["id"], body, token["id"])
 
 
 def snapshot(app: Flask) -> dict[str, list[tuple[Any, ...]]]:

@@ -75,6 +75,9 @@ ROUTES: dict[tuple[str, str], Row] = {
         {"about_me": "pwned", "email": "attacker2@example.com", "username": "owned"},
         DENIED,
     ),
+    ("DELETE", "/api/tokens/<int:token_id>"): Row(
+        Kind.OWNED, lambda world, _v: f"/api/tokens/{world.token_id}", None, DENIED
+    ),
     ("GET", "/api/posts/<int:post_id>"): Row(Kind.PUBLIC, _post, None, frozenset({200})),
     ("GET", "/api/users/<int:user_id>"): Row(Kind.PUBLIC, _user(), None, frozenset({200})),
     ("GET", "/api/users/<int:user_id>/followers"): Row(

@@ -90,7 +90,14 @@ def test_spanish_for_someone_signed_in(signed_in: Callable[..., Browser]) -> Non
     assert "Visto por última vez" in text(profile)
     susan.post("/follow/susan", token_from="/user/susan")
     assert flashes(susan.get("/user/susan")) == ["no puedes seguirte a ti mismo"]
-    assert labels(susan.get("/edit_profile")) == ["Nombre de usuario", "Acerca de mí"]
+    assert labels(susan.get("/edit_profile")) == [
+        "Nombre de usuario",
+        "Correo electrónico",
+        "Acerca de mí",
+        "Nueva contraseña (déjala vacía para conservar la tuya)",
+        "Repite la nueva contraseña",
+        "Contraseña actual (para cambiar el correo o la contraseña)",
+    ]
     search = susan.get("/search", query_string={"q": '"abierta'})
     assert "la búsqueda tiene comillas sin cerrar" in text(search)
     assert "Nadie coincide con" in text(susan.get("/search?q=zzz&type=users"))

@@ -96,7 +96,10 @@ def test_pages_go_back_twenty_posts_at_a_time(app: Flask, susan: Browser) -> Non
 def test_a_profile_shows_avatar_about_last_seen_counts_posts_and_buttons(
     susan: Browser, john: Browser
 ) -> None:
-    john.submit("/edit_profile", {"username": "john", "about_me": "I like trains"})
+    john.submit(
+        "/edit_profile",
+        {"username": "john", "email": "john@example.com", "about_me": "I like trains"},
+    )
     john.write("john's only post")
     susan.follow("john")
 
@@ -164,9 +167,19 @@ def test_following_nobody_is_a_404(susan: Browser) -> None:
 
 def test_edit_profile_changes_your_own_username_and_about_me(susan: Browser, john: Browser) -> None:
     form = susan.get("/edit_profile")
-    assert labels(form) == ["Username", "About me"]
+    assert labels(form) == [
+        "Username",
+        "Email",
+        "About me",
+        "New password (leave empty to keep yours)",
+        "Repeat new password",
+        "Current password (to change email or password)",
+    ]
     assert 'value="susan"' in text(form)
-    saved = susan.submit("/edit_profile", {"username": "Susie", "about_me": "  Hi there  "})
+    saved = susan.submit(
+        "/edit_profile",
+        {"username": "Susie", "email": "susan@example.com", "about_me": "  Hi there  "},
+    )
     assert (saved.status_code, saved.location) == (302, "/user/Susie")
     page = susan.get("/user/Susie")
     assert flashes(page) == ["Your changes have been saved."]
@@ -179,7 +192,9 @@ def test_edit_profile_only_ever_edits_the_one_signed_in(susan: Browser, john: Br
     # There is no address for editing someone else, and a form naming someone else's
     # username is a taken name, not a way into their profile.
     assert susan.get("/edit_profile/john").status_code == 404
-    taken = susan.submit("/edit_profile", {"username": "JOHN", "about_me": "hacked"})
+    taken = susan.submit(
+        "/edit_profile", {"username": "JOHN", "email": "susan@example.com", "about_me": "hacked"}
+    )
     assert taken.status_code == 200
     assert field_errors(taken) == ["please use a different username"]
     assert "hacked" not in text(susan.get("/user/john"))
@@ -198,7 +213,10 @@ def test_edit_profile_only_ever_edits_the_one_signed_in(susan: Browser, john: Br
 def test_edit_profile_mistakes_are_shown_on_their_field(
     susan: Browser, form: dict[str, str], error: str
 ) -> None:
-    page = susan.submit("/edit_profile", {"username": "susan", "about_me": "", **form})
+    page = susan.submit(
+        "/edit_profile",
+        {"username": "susan", "email": "susan@example.com", "about_me": "", **form},
+    )
     assert page.status_code == 200
     [shown] = field_errors(page)
     assert shown.startswith(error)
@@ -207,7 +225,10 @@ def test_edit_profile_mistakes_are_shown_on_their_field(
 def test_search_finds_posts_and_people_and_says_when_nothing_matches(
     susan: Browser, john: Browser
 ) -> None:
-    john.submit("/edit_profile", {"username": "john", "about_me": "I like trains"})
+    john.submit(
+        "/edit_profile",
+        {"username": "john", "email": "john@example.com", "about_me": "I like trains"},
+    )
     john.write("steam trains are wonderful")
     susan.write("I prefer boats")
 

@@ -16,7 +16,7 @@ from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
 from microblog.web.auth import RESET_MAX_AGE, mail_reset_link
-from tests.support import wait_for_jobs
+from tests.support import basic_auth, wait_for_jobs
 from tests.tasks.task_support import Inbox
 from tests.web.web_support import Browser, field_errors, flashes, text
 
@@ -299,3 +299,45 @@ def test_reset_requests_are_limited_per_client_address_and_per_address_asked_abo
     wait_for_jobs(app)
     inbox.wait_for(2)
     assert inbox.recipients == [["susan@example.com"]] * 2
+
+
+def test_a_password_reset_ends_every_session_and_token(app: Flask, browser: Browser) -> None:
+    browser.register("susan")
+    thief = Browser(app.test_client())
+    thief.login("susan", remember=True)
+    api = app.test_client()
+    token = api.post("/api/tokens", headers=basic_auth("susan", "correct-horse")).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    request_reset(browser, "susan@example.com")
+    link = _link_in_outbox(app)
+    done = browser.submit(link, {"password": "brand-new-pass", "password2": "brand-new-pass"})
+
+    assert done.location == "/login"
+    assert thief.signed_in_as() is None
+    thief.client.delete_cookie("session")
+    assert thief.signed_in_as() is None
+    assert api.get("/api/me", headers=bearer).status_code == 401
+    _refused(browser, link)  # and the link worked once
+
+
+def test_a_reset_link_mailed_before_the_address_changed_no_longer_works(
+    app: Flask, signed_in: Callable[..., Browser]
+) -> None:
+    susan = signed_in("susan")
+    stranger = Browser(app.test_client())
+    request_reset(stranger, "susan@example.com")
+    link = _link_in_outbox(app)
+
+    changed = susan.submit(
+        "/edit_profile",
+        {
+            "username": "susan",
+            "email": "susan@new.example.org",
+            "about_me": "",
+            "current_password": "correct-horse",
+        },
+    )
+
+    assert changed.location == "/user/susan"
+    _refused(stranger, link)

@@ -29,12 +29,14 @@ SITE_POSTS = {
     "/reset_password/{token}": {"password": "taken-over!", "password2": "taken-over!"},
     "/": {"post": "forged"},
     "/index": {"post": "forged"},
-    "/edit_profile": {"username": "forged", "about_me": "forged"},
+    "/edit_profile": {"username": "forged", "email": "forged@example.com", "about_me": "forged"},
     "/delete_account": {"password": PASSWORD},
     "/follow/carol": {},
     "/unfollow/john": {},
     "/send_message/john": {"message": "forged"},
     "/export": {},
+    "/sessions/3/end": {},  # susan's own session, in the CSRF test (john's is 1, carol's 2)
+    "/sessions/end_others": {},
 }
 
 
