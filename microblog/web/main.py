@@ -20,7 +20,9 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from microblog.accounts import services as accounts
+from microblog.accounts.guessing import TooManyGuesses
 from microblog.accounts.models import User
+from microblog.accounts.passwords import KdfBusy
 from microblog.db import Db
 from microblog.errors import DomainError, NotFound, Unavailable
 from microblog.extensions import db
@@ -30,7 +32,7 @@ from microblog.posts.models import Post
 from microblog.posts.search_budget import time_limit
 from microblog.social import services as social
 from microblog.tasks.executors import current_executor
-from microblog.web.feedback import show_domain_error, translated
+from microblog.web.feedback import refused_for_now, show_domain_error, translated
 from microblog.web.forms import EditProfileForm, EmptyForm, PostForm
 from microblog.web.pages import newest_first
 
@@ -106,6 +108,8 @@ def edit_profile() -> str | Response:
             )
         except DomainError as exc:
             show_domain_error(exc, form, old_password="current_password")
+            if isinstance(exc, (TooManyGuesses, KdfBusy)):
+                return refused_for_now(exc, _edit_profile_page(form))
         else:
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("main.user", username=current_user.username))
@@ -113,6 +117,10 @@ def edit_profile() -> str | Response:
         form.username.data = current_user.username
         form.email.data = current_user.email
         form.about_me.data = current_user.about_me
+    return _edit_profile_page(form)
+
+
+def _edit_profile_page(form: EditProfileForm) -> str:
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
 
 

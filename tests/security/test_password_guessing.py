@@ -169,6 +169,24 @@ def test_deleting_an_account_on_the_web_site_spends_the_budget(
     )
 
 
+def test_the_profile_page_spends_the_budget_and_refuses_with_429(
+    limited: Callable[..., FlaskClient], victim: ApiUser
+) -> None:
+    client = limited()
+    person = Browser(client)
+    assert person.login("victim", victim.password).status_code == 302
+    change = {"username": "victim", "email": "thief@example.com", "about_me": ""}
+    for guess in ("guess-one", "guess-two"):
+        page = person.submit("/edit_profile", {**change, "current_password": guess})
+        assert page.status_code == 200
+    refused = person.submit("/edit_profile", {**change, "current_password": victim.password})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert any("too many password attempts" in message for message in flashes(refused))
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {victim.token}"})
+    assert me.json["email"] == victim.email
+
+
 def test_two_servers_on_one_redis_share_the_budget(
     limited: Callable[..., FlaskClient], victim: ApiUser, redis_prefix: tuple[str, str]
 ) -> None:
