@@ -17,7 +17,7 @@ def draw(report: dict[str, Any], path: Path) -> None:
     figure, (rps_axis, p99_axis) = plt.subplots(2, 1, figsize=(12, 8), sharex=True)
     width = 0.8 / len(runs)
     for index, run in enumerate(runs):
-        label = f"{run['posts']:,} posts"
+        label = f"{run.get('database', 'postgresql')}, {run['posts']:,} posts"
         positions = [n + index * width for n in range(len(names))]
         rps = [run["results"].get(name, {}).get("requests_per_second", 0) for name in names]
         p99 = [run["results"].get(name, {}).get("p99_ms", 0) for name in names]
@@ -35,7 +35,8 @@ def draw(report: dict[str, Any], path: Path) -> None:
     machine = report["machine"]
     figure.suptitle(
         f"Microblog benchmark {report['date'][:10]}: {machine['cores']} cores, "
-        f"{machine['connections']} connections, server and load on one machine"
+        f"{machine['connections']} connections, server and load on one machine; "
+        "ceiling: a bare Flask app on the same gunicorn"
     )
     figure.tight_layout()
     figure.savefig(path, dpi=100)

@@ -1,8 +1,11 @@
-"""`make bench`: seed a reproducible dataset, serve it as `make run` does, load each endpoint
-with wrk from a second process, and compare every endpoint with the ceiling measured in the
-same run (GET /api/ping: same server, same middleware, no database).
+"""`make bench`: seed a reproducible dataset, serve it as `make run` does (rate limits on, with
+budgets too large to refuse), load each endpoint with wrk from a second process, and compare
+every endpoint with the ceiling measured in the same run: a bare Flask app (`bench.bare`: one
+route, no extension, no hook) on gunicorn with one sync worker per core. `GET /api/ping`, the
+same answer through Microblog's whole pipeline, shows what the pipeline costs. It runs on
+SQLite (what `make run` serves) and on PostgreSQL, one after the other.
 
-    .venv/bin/python -m bench.run [--users 10000 --posts 200000 --follows 50] [--quick]
+    .venv/bin/python -m bench.run [--database both|sqlite|postgresql] [--users 10000 ...] [--quick]
 
 Writes bench/results/<date>T<time>.json and bench/results/<date>T<time>.png, and prints a table.
 """
@@ -34,14 +37,20 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-LARGE_SUBSET = ("ceiling", "user", "users_100", "feed", "feed_deep", "post")
+LARGE_SUBSET = ("ceiling", "ping", "user", "users_100", "feed", "feed_deep", "post")
+# Rate limits stay on, as in production, with budgets no benchmark spends: their cost is
+# measured, and nothing is refused.
+UNREFUSED = "1000000 per minute"
+LIMITS = {
+    "RATELIMIT_ENABLED": "true",
+    "RATELIMIT_API": UNREFUSED,
+    "RATELIMIT_TOKENS": UNREFUSED,
+    "RATELIMIT_SIGNUPS": UNREFUSED,
+}
 
 
 def main() -> None:
     options = _arguments()
-    database = _fresh_database(options.database)
-    env = {**os.environ, "DATABASE_URL": database, "RATELIMIT_ENABLED": "false"}
-    _seed(env, options.users, options.posts, options.follows)
     started = time.monotonic()
     report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -49,13 +58,10 @@ def main() -> None:
         "settings": vars(options),
         "runs": [],
     }
-    with _server(env) as base:
-        report["runs"].append(_measure(base, database, options, options.posts, None))
-        if options.large_posts:
-            _add_posts(env, options.large_posts - options.posts)
-            report["runs"].append(
-                _measure(base, database, options, options.large_posts, LARGE_SUBSET)
-            )
+    kinds = ("sqlite", "postgresql") if options.database == "both" else (options.database,)
+    with _bare_server() as ceiling:
+        for kind in kinds:
+            report["runs"].extend(_bench_database(kind, ceiling, options))
     report["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(parents=True, exist_ok=True)
     # Date and time: two runs of a day (before and after a change) must not overwrite each other.
@@ -66,9 +72,27 @@ def main() -> None:
     print(f"\nwrote {stem.with_suffix('.json')} and {stem.with_suffix('.png')}")
 
 
+def _bench_database(kind: str, ceiling: str, options: argparse.Namespace) -> list[dict[str, Any]]:
+    """Seed a fresh database of `kind`, serve it, measure; again at the large size."""
+    database = _fresh_database(kind)
+    env = {**os.environ, "DATABASE_URL": database, **LIMITS}
+    _seed(env, options.users, options.posts, options.follows)
+    runs = []
+    with _server(env) as base:
+        runs.append(_measure(base, ceiling, database, options, options.posts, None))
+        if options.large_posts:
+            _add_posts(env, options.large_posts - options.posts)
+            runs.append(
+                _measure(base, ceiling, database, options, options.large_posts, LARGE_SUBSET)
+            )
+    for run in runs:
+        run["database"] = kind
+    return runs
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default="postgresql", choices=["postgresql", "sqlite"])
+    parser.add_argument("--database", default="both", choices=["both", "sqlite", "postgresql"])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--follows", type=int, default=50, help="people each user follows")
@@ -134,28 +158,51 @@ def _analyze(url: str) -> None:
     engine.dispose()
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.contextmanager
 def _server(env: dict[str, str]) -> Iterator[str]:
     """gunicorn with the production settings (gunicorn.conf.py), as `make run` starts it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (ROOT / "instance" / "bench-server.log").open("w")
+    port = _free_port()
+    command = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"]
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "TRUSTED_PROXIES": "0"}
+    with _serving(command, env, f"http://127.0.0.1:{port}", "/api/ping", "bench-server") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def _bare_server() -> Iterator[str]:
+    """The ceiling: `bench.bare` on gunicorn, sync workers, one per core, no access log."""
+    port = _free_port()
+    workers = str(os.cpu_count() or 2)
+    command = [str(BIN / "gunicorn"), "--workers", workers, "--worker-class", "sync"]
+    command += ["--bind", f"127.0.0.1:{port}", "bench.bare:app"]
+    with _serving(command, dict(os.environ), f"http://127.0.0.1:{port}", "/", "bench-bare") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def _serving(
+    command: list[str], env: dict[str, str], base: str, probe: str, log_name: str
+) -> Iterator[str]:
+    """Run `command` in a process group of its own until it answers `probe`, then yield."""
+    (ROOT / "instance").mkdir(exist_ok=True)
+    log = (ROOT / "instance" / f"{log_name}.log").open("w")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
-        env={**env, "HOST": "127.0.0.1", "PORT": str(port), "TRUSTED_PROXIES": "0"},
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/api/ping", timeout=2).ok:
+                if requests.get(base + probe, timeout=2).ok:
                     break
             time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{command} did not answer {probe}; see instance/{log_name}.log")
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -163,7 +210,7 @@ def _server(env: dict[str, str]) -> Iterator[str]:
         log.close()
 
 
-def _endpoints(base: str, database: str) -> dict[str, dict[str, Any]]:
+def _endpoints(base: str, ceiling: str, database: str) -> dict[str, dict[str, Any]]:
     """What to load, with the ids and credentials each request needs."""
     engine = sa.create_engine(database)
     with engine.connect() as conn:
@@ -190,7 +237,8 @@ def _endpoints(base: str, database: str) -> dict[str, dict[str, Any]]:
     json_bearer = {**bearer, "Content-Type": "application/json"}
     basic = requests.auth._basic_auth_str(username, "password")  # type: ignore[attr-defined]
     return {
-        "ceiling": {"path": "/api/ping"},
+        "ceiling": {"url": ceiling + "/"},
+        "ping": {"path": "/api/ping"},
         "user": {"path": f"/api/users/{user_id}", "headers": bearer},
         "users_10": {"path": "/api/users?per_page=10", "headers": bearer},
         "users_100": {"path": "/api/users?per_page=100", "headers": bearer},
@@ -224,6 +272,7 @@ def _session_cookie(base: str, username: str) -> str:
 
 def _measure(
     base: str,
+    ceiling: str,
     database: str,
     options: argparse.Namespace,
     posts: int,
@@ -231,7 +280,7 @@ def _measure(
 ) -> dict[str, Any]:
     endpoints = {
         name: spec
-        for name, spec in _endpoints(base, database).items()
+        for name, spec in _endpoints(base, ceiling, database).items()
         if only is None or name in only
     }
     rounds: dict[str, list[wrk.Result]] = {name: [] for name in endpoints}
@@ -245,11 +294,12 @@ def _measure(
                 "headers": spec.get("headers", {}),
                 "connections": options.connections,
             }
-            wrk.run(base + spec["path"], seconds=options.warmup, **call)
-            result = wrk.run(base + spec["path"], seconds=options.seconds, **call)
+            url = spec.get("url") or base + spec["path"]
+            wrk.run(url, seconds=options.warmup, **call)
+            result = wrk.run(url, seconds=options.seconds, **call)
             rounds[name].append(result)
             print(
-                f"{posts:>9} posts  round {round_number}  {name:<12} "
+                f"{_kind(database):<10} {posts:>9} posts  round {round_number}  {name:<12} "
                 f"{result.requests_per_second:>8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                 f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}",
                 flush=True,
@@ -259,6 +309,10 @@ def _measure(
     for figures in results.values():
         figures["ratio_to_ceiling"] = round(figures["requests_per_second"] / ceiling, 3)
     return {"posts": posts, "users": options.users, "results": results}
+
+
+def _kind(database: str) -> str:
+    return "sqlite" if database.startswith("sqlite") else "postgresql"
 
 
 def _median_of(measured: list[wrk.Result]) -> dict[str, Any]:
@@ -275,13 +329,14 @@ def _median_of(measured: list[wrk.Result]) -> dict[str, Any]:
 
 def _table(report: dict[str, Any]) -> str:
     lines = [
-        "| posts | endpoint | req/s | p50 ms | p99 ms | ratio to ceiling |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| database | posts | endpoint | req/s | p50 ms | p99 ms | ratio to bare Flask |",
+        "|---|---:|---|---:|---:|---:|---:|",
     ]
     for run in report["runs"]:
         for name, r in run["results"].items():
             lines.append(
-                f"| {run['posts']:,} | {name} | {r['requests_per_second']:,.0f} | "
+                f"| {run.get('database', 'postgresql')} | {run['posts']:,} | {name} | "
+                f"{r['requests_per_second']:,.0f} | "
                 f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['ratio_to_ceiling']:.0%} |"
             )
     return "\n".join(lines)

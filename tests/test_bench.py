@@ -60,3 +60,20 @@ def test_rounds_are_summed_up_by_their_median() -> None:
     assert figures["p99_ms"] == 40
     assert figures["errors"] == 2
     assert len(figures["rounds"]) == 3
+
+
+def test_the_ceiling_is_a_bare_flask_app_with_one_route_and_no_hook() -> None:
+    from bench.bare import app
+
+    routes = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    hooks = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        app.url_value_preprocessors,
+    )
+
+    assert routes == ["/"]
+    assert app.extensions == {}
+    assert all(not registered for registered in hooks)
+    assert app.test_client().get("/").json == {"status": "ok"}
