@@ -23,7 +23,7 @@ from tests.api.api_helpers import (
     parse_timestamp,
 )
 from tests.support import wait_for_jobs
-from tests.tasks.task_support import Inbox
+from tests.tasks.task_support import Inbox, smtp_settings
 from tests.web.web_support import Browser
 
 # ---------------------------------------------------------------------------------------------
@@ -419,10 +419,8 @@ def test_an_email_change_is_announced_to_the_old_address(
 ) -> None:
     host, port, inbox = smtp_server
     app = make_other_app(
-        MAIL_SERVER=host,
-        MAIL_PORT=port,
+        **smtp_settings(port, host),
         MAIL_DEFAULT_SENDER="no-reply@microblog.test",
-        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
     )
     client = app.test_client()
     client.post(

@@ -82,6 +82,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def smtp_settings(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
+    """An app's settings for sending its mail to the SMTP server at `host`:`port`."""
+    # Flask-Mail sends nothing under TESTING otherwise.
+    return {"MAIL_SERVER": host, "MAIL_PORT": port, "MAIL_SUPPRESS_SEND": False}
+
+
 @contextlib.contextmanager
 def running_smtp(handler: Any) -> Iterator[int]:
     """A real SMTP server (aiosmtpd) handing what it receives to `handler`, on a free port of

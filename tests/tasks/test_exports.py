@@ -23,6 +23,7 @@ from tests.tasks.task_support import (
     assert_full_export,
     attachments_of,
     insert_posts,
+    smtp_settings,
     start_export,
     wait_for_task,
 )
@@ -75,10 +76,8 @@ def test_the_finished_export_is_mailed_to_the_user_with_the_json_attached(
 ) -> None:
     host, port, inbox = smtp_server
     mailing = make_other_app(
-        MAIL_SERVER=host,
-        MAIL_PORT=port,
+        **smtp_settings(port, host),
         MAIL_DEFAULT_SENDER="exports@microblog.test",
-        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
     )
     susan = make_user("susan")
     insert_posts(mailing, susan.id, 120)

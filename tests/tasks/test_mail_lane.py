@@ -24,6 +24,7 @@ from tests.tasks.task_support import (
     Inbox,
     insert_posts,
     running_smtp,
+    smtp_settings,
     start_export,
     wait_for_task,
     worker_env,
@@ -66,9 +67,7 @@ def mailing_app(make_other_app: Callable[..., Flask]) -> Iterator[Callable[..., 
         def make(inbox: Inbox, **settings: Any) -> Flask:
             port = servers.enter_context(running_smtp(inbox))
             app = make_other_app(
-                MAIL_SERVER="127.0.0.1",
-                MAIL_PORT=port,
-                MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
+                **smtp_settings(port),
                 **settings,
             )
             made.append(app)

@@ -27,6 +27,7 @@ from tests.tasks.task_support import (
     attachments_of,
     free_port,
     insert_posts,
+    smtp_settings,
     start_export,
     wait_for_task,
     worker_env,
@@ -203,9 +204,7 @@ def test_a_reset_link_is_still_mailed_while_redis_is_away(
     host, port, inbox = smtp_server
     unreachable = make_other_app(
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-        MAIL_SERVER=host,
-        MAIL_PORT=port,
-        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
+        **smtp_settings(port, host),
     )
     make_user("susan")
     person = Browser(unreachable.test_client())

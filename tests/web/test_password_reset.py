@@ -17,7 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from microblog.web.auth import RESET_MAX_AGE, mail_reset_link
 from tests.support import basic_auth, wait_for_jobs
-from tests.tasks.task_support import Inbox
+from tests.tasks.task_support import Inbox, smtp_settings
 from tests.web.web_support import Browser, field_errors, flashes, text
 
 # The link's address is PUBLIC_URL; tests run with its default, where `make run` listens.
@@ -38,10 +38,8 @@ def test_a_reset_mailed_through_a_real_smtp_server_changes_the_password_once(
 ) -> None:
     host, port, inbox = smtp_server
     app = make_other_app(
-        MAIL_SERVER=host,
-        MAIL_PORT=port,
+        **smtp_settings(port, host),
         MAIL_DEFAULT_SENDER="no-reply@microblog.test",
-        MAIL_SUPPRESS_SEND=False,  # Flask-Mail sends nothing under TESTING otherwise
     )
     susan = Browser(app.test_client())
     susan.register("susan")
@@ -270,9 +268,7 @@ def test_reset_requests_are_limited_per_client_address_and_per_address_asked_abo
 ) -> None:
     host, port, inbox = smtp_server
     app = make_other_app(
-        MAIL_SERVER=host,
-        MAIL_PORT=port,
-        MAIL_SUPPRESS_SEND=False,
+        **smtp_settings(port, host),
         RATELIMIT_ENABLED=True,
         RATELIMIT_RESETS="2 per hour",
     )
