@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 
 from microblog import create_app
 from microblog.extensions import db
+from tests.ops.ops_support import delete_rate_limit_keys, redis_or_skip, unique_prefix
 from tests.support import ApiUser, basic_auth, make_app, required_or_skip, stop_jobs
 from tests.tasks.task_support import Inbox, running_smtp
 
@@ -234,3 +235,12 @@ def make_user(client: FlaskClient) -> Callable[..., ApiUser]:
         return ApiUser(response.json["id"], username, email, password, token.json["token"])
 
     return make
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """The tests' Redis and a key prefix of this test's own, whose keys are deleted after."""
+    url = redis_or_skip()
+    prefix = unique_prefix()
+    yield url, prefix
+    delete_rate_limit_keys(url, prefix)

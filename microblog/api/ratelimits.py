@@ -227,23 +227,20 @@ def init_app(app: Flask) -> None:
 
 def _reset_limits(limiter: Limiter, resets: str) -> tuple[Callable[[Any], Any], ...]:
     """Reset requests per client address, and per address asked about."""
-    return (
+    keys = (
+        ("reset-address", client_address, "from this address"),
+        ("reset-target", reset_target, "for this email address"),
+    )
+    return tuple(
         limiter.limit(
             resets,
-            scope="reset-address",
-            key_func=client_address,
+            scope=scope,
+            key_func=key,
             methods=["POST"],
             override_defaults=False,
-            error_message=f"too many password reset requests from this address ({resets})",
-        ),
-        limiter.limit(
-            resets,
-            scope="reset-target",
-            key_func=reset_target,
-            methods=["POST"],
-            override_defaults=False,
-            error_message=f"too many password reset requests for this email address ({resets})",
-        ),
+            error_message=f"too many password reset requests {whom} ({resets})",
+        )
+        for scope, key, whom in keys
     )
 
 

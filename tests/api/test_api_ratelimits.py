@@ -23,10 +23,7 @@ from microblog.extensions import db, limiter
 from tests.api.api_helpers import ApiUser, assert_json_error, basic_auth, make_app
 from tests.ops.ops_support import (
     closed_port,
-    delete_rate_limit_keys,
-    redis_or_skip,
     silent_server,
-    unique_prefix,
 )
 
 LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
@@ -47,15 +44,6 @@ def make_limited_app(app: Flask, database_url: str) -> Iterator[Callable[..., Fl
         with limited.app_context():
             db.session.remove()
             db.engine.dispose()
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[tuple[str, str]]:
-    """The tests' Redis and a key prefix of this test's own, whose keys are deleted after."""
-    url = redis_or_skip()
-    prefix = unique_prefix()
-    yield url, prefix
-    delete_rate_limit_keys(url, prefix)
 
 
 def from_address(address: str) -> dict[str, Any]:

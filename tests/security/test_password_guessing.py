@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from redis import Redis
 from werkzeug.test import TestResponse
 
 from tests.api.api_helpers import assert_json_error, basic_auth
-from tests.ops.ops_support import closed_port, delete_rate_limit_keys, redis_or_skip, unique_prefix
+from tests.ops.ops_support import closed_port
 from tests.support import ApiUser
 from tests.web.web_support import Browser, flashes
 
@@ -48,14 +48,6 @@ def limited(make_other_app: Callable[..., Flask]) -> Callable[..., FlaskClient]:
         return make_other_app(**settings).test_client()
 
     return make
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[tuple[str, str]]:
-    url = redis_or_skip()
-    prefix = unique_prefix()
-    yield url, prefix
-    delete_rate_limit_keys(url, prefix)
 
 
 def test_a_username_its_email_address_and_any_encoding_of_them_share_one_budget(

@@ -7,6 +7,7 @@ import email
 import email.policy
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -194,6 +195,22 @@ def stored_result(app: Flask, task_id: str) -> str | None:
     """What the database keeps of a task's result."""
     with app.app_context():
         return db.session.scalar(sa.select(TaskResult.body).where(TaskResult.task_id == task_id))
+
+
+def run_burst_worker(
+    env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`microblog worker --burst` (with `args`): it runs what is queued, then exits."""
+    return subprocess.run(
+        [MICROBLOG, "worker", "--burst", *args],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

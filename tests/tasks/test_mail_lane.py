@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +19,9 @@ from rq import Queue
 from microblog.tasks.executors import mail_queue_name
 from tests.support import ApiUser, stop_jobs
 from tests.tasks.task_support import (
-    MICROBLOG,
     Inbox,
     insert_posts,
+    run_burst_worker,
     running_smtp,
     smtp_settings,
     start_export,
@@ -157,14 +156,7 @@ def test_with_redis_mail_has_a_bounded_queue_and_the_worker_runs_tasks_before_ma
     env = worker_env(
         database_url, redis_url, MAIL_SERVER=host, MAIL_PORT=str(port), TASK_QUEUE=queue_name
     )
-    worker = subprocess.run(
-        [MICROBLOG, "worker", "--burst"],
-        env=env,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-    )
+    worker = run_burst_worker(env, tmp_path)
     assert worker.returncode == 0, worker.stdout + worker.stderr
     inbox.wait_for(4)
     # The export (mailed to john when it is done) ran first, though queued last.

@@ -27,6 +27,7 @@ from tests.tasks.task_support import (
     attachments_of,
     free_port,
     insert_posts,
+    run_burst_worker,
     smtp_settings,
     start_export,
     wait_for_task,
@@ -111,15 +112,8 @@ def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mail
 def test_a_burst_worker_on_an_empty_queue_exits_at_once(
     database_url: str, redis_url: str, queue_name: str, tmp_path: Path
 ) -> None:
-    finished = subprocess.run(
-        [MICROBLOG, "worker", "--burst", "--queue", queue_name],
-        env=worker_env(database_url, redis_url),
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    finished = run_burst_worker(
+        worker_env(database_url, redis_url), tmp_path, "--queue", queue_name
     )
     assert finished.returncode == 0, finished.stderr
 
@@ -178,14 +172,7 @@ def test_a_reset_link_asked_for_in_spanish_is_mailed_by_a_worker_to_the_public_u
         PUBLIC_URL="https://microblog.example.com",
         TASK_QUEUE=queue_name,
     )
-    worker = subprocess.run(
-        [MICROBLOG, "worker", "--burst"],
-        env=env,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-    )
+    worker = run_burst_worker(env, tmp_path)
     assert worker.returncode == 0, worker.stdout + worker.stderr
 
     [message] = inbox.wait_for(1)
