@@ -60,6 +60,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EXPORT_RESULT_TTL": timedelta(
             seconds=int(os.environ.get("EXPORT_RESULT_TTL") or str(3 * 24 * 3600))
         ),
+        # Posts an export reads per statement; its progress is committed after each batch.
+        "EXPORT_BATCH_SIZE": int(os.environ.get("EXPORT_BATCH_SIZE") or "500"),
         # Where people reach this site: every absolute link sent out of band (mail, later
         # federation) starts with it, never with a request's Host (see microblog.links).
         "PUBLIC_URL": public_url(os.environ),

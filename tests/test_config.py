@@ -190,3 +190,11 @@ def test_behind_a_proxy_without_public_url_the_server_says_so(monkeypatch) -> No
     assert public_url_warning({"TRUSTED_PROXIES": "1", "PUBLIC_URL": "https://x.org"}) is None
     warning = public_url_warning({"TRUSTED_PROXIES": "1", "PORT": "8001"})
     assert warning and "PUBLIC_URL is not set" in warning and "http://127.0.0.1:8001" in warning
+
+
+def test_export_batch_size_comes_from_the_environment(monkeypatch) -> None:
+    from microblog.config import from_environment
+
+    assert from_environment("/tmp")["EXPORT_BATCH_SIZE"] == 500
+    monkeypatch.setenv("EXPORT_BATCH_SIZE", "50")
+    assert from_environment("/tmp")["EXPORT_BATCH_SIZE"] == 50

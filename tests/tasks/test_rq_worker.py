@@ -73,6 +73,8 @@ def test_an_export_of_5000_posts_runs_on_a_real_worker_showing_progress_and_mail
         MAIL_SERVER=host,
         MAIL_PORT=str(port),
         PUBLIC_URL="https://microblog.example.com",
+        # A hundred committed steps, so a client polling meanwhile sees some of them.
+        EXPORT_BATCH_SIZE="50",
     )
     log_path = tmp_path / "worker.log"
     started = time.perf_counter()
