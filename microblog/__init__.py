@@ -33,21 +33,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"], app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     app.config["SECRET_KEY"] = settings.secret_key(app.config, app.instance_path)
 
     _init_extensions(app)
 
-    from microblog import api, boundary, cli, http_errors, mail, web
+    from microblog import api, cli, http_errors, mail, pipeline, web
     from microblog.api import cors, ratelimits
     from microblog.ops import healthz, metrics
     from microblog.ops import logging as request_logging
     from microblog.tasks import executors
 
-    # First, so the request id and the clock are there for every other hook.
+    # What runs on each request, door by door, is declared in microblog/pipeline.py.
     request_logging.init_app(app)
     metrics.init_app(app)
     healthz.init_app(app)
-    boundary.init_app(app)
     mail.init_app(app)
     executors.init_app(app)
     http_errors.init_app(app)
@@ -57,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # After both doors: it wraps views they registered.
     ratelimits.init_app(app)
     cli.init_app(app)
+    pipeline.init_app(app)
     return app
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import current_app, g, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
@@ -50,32 +50,39 @@ def _will_write() -> bool:
     return bool(getattr(view, "writes_on_read", False))
 
 
-def init_app(app: Flask) -> None:
-    @app.before_request
-    def declare_write_intent() -> None:
-        g.write_intent = set_write_intent(_will_write())
+def declare_write_intent() -> None:
+    """Pipeline step: say before the first statement whether this request's transaction writes."""
+    g.write_intent = set_write_intent(_will_write())
 
-    @app.after_request
-    def commit(response: Response) -> Response:
-        if response.status_code >= 400:
-            db.session.rollback()
-            return response
-        try:
-            seen = g.pop("seen", None)
-            if seen is not None:
-                save_last_seen(db.session, *seen)
-            used = g.pop("used", None)
-            if used is not None:
-                save_last_used(db.session, *used)
-            db.session.commit()
-        except (OperationalError, InterfaceError) as exc:
-            # The database went away before the commit: nothing was stored, and the client
-            # must hear so (503, retry), not the success it was about to get.
-            return handle_database_unavailable(exc)
+
+def commit(response: Response) -> Response:
+    """Pipeline step: commit on success, roll back otherwise; nothing at all when the request
+    never used the database (no session, or a session that began no transaction)."""
+    seen = g.pop("seen", None)
+    used = g.pop("used", None)
+    if not db.session.registry.has():
         return response
+    session = db.session()
+    if response.status_code >= 400:
+        if session.in_transaction():
+            session.rollback()
+        return response
+    try:
+        if seen is not None:
+            save_last_seen(session, *seen)
+        if used is not None:
+            save_last_used(session, *used)
+        if session.in_transaction():
+            session.commit()
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away before the commit: nothing was stored, and the client
+        # must hear so (503, retry), not the success it was about to get.
+        return handle_database_unavailable(exc)
+    return response
 
-    @app.teardown_request
-    def forget_write_intent(_exc: BaseException | None) -> None:
-        token = g.pop("write_intent", None)
-        if token is not None:
-            reset_write_intent(token)
+
+def forget_write_intent(_exc: BaseException | None) -> None:
+    """Pipeline teardown: the next request on this thread declares its own."""
+    token = g.pop("write_intent", None)
+    if token is not None:
+        reset_write_intent(token)

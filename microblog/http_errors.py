@@ -24,6 +24,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from microblog.db import MAX_ID
+from microblog.doors import API, door_of
 from microblog.extensions import db
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ DATABASE_RETRY_AFTER = 1
 
 
 def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    return door_of(request.path) == API
 
 
 def wants_json() -> bool:
@@ -145,14 +146,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(StaleDataError, handle_changed_meanwhile)
-    app.before_request(refuse_oversized_headers)
 
-    @app.after_request
-    def api_responses_are_json(response: Response) -> Response:
-        # Bodiless answers (204, 304, OPTIONS) too, so a client can rely on the header. Only a
-        # view marked `serves_own_media_type` (the API's HTML docs and their assets) keeps its own.
-        if is_api_request() and response.mimetype != "application/json":
-            view = current_app.view_functions.get(request.endpoint or "")
-            if not getattr(view, "serves_own_media_type", False):
-                response.mimetype = "application/json"
-        return response
+
+def api_responses_are_json(response: Response) -> Response:
+    """Pipeline step of the API: every answer says it is JSON, bodiless ones (204, 304,
+    OPTIONS) too, so a client can rely on the header. Only a view marked
+    `serves_own_media_type` (the API's HTML docs and their assets) keeps its own."""
+    if response.mimetype != "application/json":
+        view = current_app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "serves_own_media_type", False):
+            response.mimetype = "application/json"
+    return response

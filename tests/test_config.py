@@ -198,3 +198,14 @@ def test_export_batch_size_comes_from_the_environment(monkeypatch) -> None:
     assert from_environment("/tmp")["EXPORT_BATCH_SIZE"] == 500
     monkeypatch.setenv("EXPORT_BATCH_SIZE", "50")
     assert from_environment("/tmp")["EXPORT_BATCH_SIZE"] == 50
+
+
+def test_only_postgresql_connections_are_tested_as_they_leave_the_pool(tmp_path) -> None:
+    from microblog import create_app
+
+    sqlite = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db", "TESTING": True})
+    postgresql = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/none", "TESTING": True}
+    )
+    assert sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    assert postgresql.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True

@@ -9,7 +9,6 @@ from microblog.extensions import csrf
 
 def init_app(app: Flask) -> None:
     from microblog.api import (
-        conditional,
         docs,
         errors,
         me,
@@ -31,4 +30,3 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     app.register_blueprint(api)
-    conditional.init_app(app)

@@ -11,6 +11,12 @@ from werkzeug.wrappers import Response
 from microblog.accounts.models import Token, User
 from microblog.accounts.services import authenticate
 from microblog.accounts.tokens import authenticate_token
+from microblog.api.ratelimits import (
+    bearer_token,
+    charge_credentials,
+    charge_refusal,
+    client_address,
+)
 from microblog.boundary import count_as_activity
 from microblog.db import utcnow
 from microblog.errors import Unauthenticated
@@ -37,6 +43,8 @@ def verify_password(username: str, password: str) -> User | None:
     if user is None:
         # One message for unknown user and wrong password: no account enumeration.
         g.auth_failure = "invalid username or password"
+        return None
+    charge_credentials(client_address())
     return user
 
 
@@ -51,6 +59,7 @@ def verify_token(plaintext: str) -> User | None:
     except Unauthenticated as exc:
         g.auth_failure = exc.message
         return None
+    charge_credentials(bearer_token())
     g.current_token = token
     # As stored before this request refreshes it: what the client's ETag was computed from.
     g.stored_last_seen = token.user.last_seen
@@ -74,6 +83,9 @@ def _auth_error(default: str) -> Callable[[int], Response]:
     or no header at all reach here with nothing said)."""
 
     def answer(status: int) -> Response:
+        too_many = charge_refusal()
+        if too_many is not None:
+            return error_response(429, too_many)
         return error_response(status, g.pop("auth_failure", default))
 
     return answer

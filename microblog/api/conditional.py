@@ -5,12 +5,10 @@ compare versions without knowing anything about how they are made.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import request
 from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import generate_etag
 from werkzeug.wrappers import Response
-
-from microblog.http_errors import is_api_request
 
 
 def require_current(current: bytes) -> None:
@@ -25,11 +23,12 @@ def require_current(current: bytes) -> None:
         )
 
 
-def init_app(app: Flask) -> None:
-    @app.after_request
-    def tag_and_answer_conditionally(response: Response) -> Response:
-        if request.method in ("GET", "HEAD") and response.status_code == 200 and is_api_request():
-            response.headers["Cache-Control"] = "private, no-cache"
-            response.add_etag()
+def tag_and_answer_conditionally(response: Response) -> Response:
+    """Pipeline step of the API: an ETag on every successful GET; the 304 comparison only for
+    a request that asks for one (If-None-Match, If-Modified-Since)."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.add_etag()
+        if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             response.make_conditional(request)
-        return response
+    return response

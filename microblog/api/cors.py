@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Flask
 
 from microblog.api.ratelimits import LIMIT_HEADERS
+from microblog.extension_hooks import adopt
 from microblog.extensions import cors
 
 # What a cross-origin page may send and read besides the CORS-safelisted basics.
@@ -42,6 +43,10 @@ def init_app(app: Flask) -> None:
     origins = [origin for origin in app.config.get("CORS_ORIGINS") or [] if origin]
     if not origins:
         return
+    adopt(app, "cors", lambda: _init_cors(app, origins))
+
+
+def _init_cors(app: Flask, origins: list[str]) -> None:
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": origins}},

@@ -13,9 +13,13 @@
   client address, and the same again per address asked about (normalised as stored, never
   looked up, so the answer is the same for known and unknown addresses).
 - The whole API: RATELIMIT_API per bearer token (the token's SHA-256, as stored), or per
-  client address for requests without one. Requests that bring credentials which are refused
-  (401) are also counted per client address against the same budget, so inventing a new token
-  for each request buys no fresh budget.
+  client address for requests without one. Requests whose credentials are refused (401) are
+  counted per client address instead, against a budget of the same size, where the refusal
+  happens: inventing a new token for each request buys no fresh budget, and once that budget
+  is spent the address's refusals become 429s. A request spends from exactly one of these
+  budgets, with one storage operation (`microblog.api.counters`): an anonymous one before its
+  view, one with credentials once they are checked (`charge_credentials`,
+  `charge_refusal`), one with credentials its view never checked after the view.
 
 Counts live in Redis at REDIS_URL (shared by every process and server), or in the process's
 memory without it. If Redis stops answering, requests go on: the limiter counts in memory, per
@@ -26,7 +30,8 @@ after half a second, so a Redis that hangs costs a request about a second at mos
 A refused request answers 429 with the API's JSON error and `Retry-After`; every response to a
 rate-limited request carries the IETF `RateLimit-Limit`, `RateLimit-Remaining` and
 `RateLimit-Reset` (seconds until the window resets) headers of one of its limits: the one it
-broke, or else the route's own (tokens, sign-ups) before the API-wide budget.
+broke, or else the route's own (tokens, sign-ups) before the API-wide budget. The routes' own
+limits (signing in and up, resets) are Flask-Limiter's, checked by the views they wrap.
 
 The client address is `request.remote_addr`: behind nginx, set TRUSTED_PROXIES so it is the
 client's, not the proxy's (or every client shares one budget).
@@ -41,18 +46,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
-from flask_limiter import ApplicationLimit, Limiter
-from limits import parse_many
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from microblog.accounts import rules
 from microblog.api import guess_budget
+from microblog.api.counters import Counters, Window
 from microblog.errors import Invalid
+from microblog.extension_hooks import adopt
 from microblog.extensions import LIMITER
-from microblog.http_errors import is_api_request
+from microblog.http_errors import error_response
+
+# Where an application keeps its API budget (none when RATELIMIT_ENABLED is off).
+API_BUDGET = "microblog.api_budget"
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +72,6 @@ LOGIN_ENDPOINT = "auth.login"
 SIGN_IN_ENDPOINTS = (TOKEN_ENDPOINT, LOGIN_ENDPOINT)
 SIGNUP_ENDPOINTS = ("api.users.create_user", "auth.register")
 RESET_REQUEST_ENDPOINT = "auth.reset_password_request"
-# Endpoints the limiter looks at besides the API.
-WEB_LIMITED_ENDPOINTS = (LOGIN_ENDPOINT, *SIGNUP_ENDPOINTS, RESET_REQUEST_ENDPOINT)
 # Seconds the limiter's Redis client waits to connect or for an answer, and no retries: a
 # Redis that is down must not hold a request up. (Redis answers in a millisecond; a request
 # that finds it hung may wait twice, once to fail and once to see if it came back.)
@@ -102,22 +111,6 @@ def bearer_token() -> str:
     return "token:" + _digest(credentials)
 
 
-def api_client() -> str:
-    return bearer_token() or client_address()
-
-
-def _not_api() -> bool:
-    return not is_api_request()
-
-
-def _no_credentials() -> bool:
-    return not is_api_request() or not request.headers.get("Authorization")
-
-
-def _refused(response: Response) -> bool:
-    return response.status_code == 401
-
-
 def _checked(setting: str, value: str) -> str:
     try:
         parse_many(value)
@@ -151,24 +144,6 @@ def init_app(app: Flask) -> None:
 
     limiter = Limiter(
         key_func=client_address,
-        application_limits=[
-            ApplicationLimit(
-                api_budget,
-                key_function=api_client,
-                scope="api",
-                exempt_when=_not_api,
-                error_message=f"this token's (or address's) budget of {api_budget} is spent",
-            ),
-            ApplicationLimit(
-                api_budget,
-                key_function=client_address,
-                scope="api-refused",
-                exempt_when=_no_credentials,
-                deduct_when=_refused,
-                error_message="too many requests with refused credentials from this address "
-                f"({api_budget})",
-            ),
-        ],
         storage_uri=storage_uri,
         storage_options=storage_options,
         strategy="fixed-window",
@@ -179,18 +154,18 @@ def init_app(app: Flask) -> None:
         in_memory_fallback_enabled=True,
         enabled=bool(config["RATELIMIT_ENABLED"]),
     )
-    limiter.init_app(app)
+    # Its request hooks are left out of every door: no limit of it applies app-wide, and the
+    # views its limits wrap check them themselves.
+    adopt(app, "limiter", lambda: limiter.init_app(app))
     app.extensions[LIMITER] = limiter
     if not limiter.enabled:
         return
 
-    guess_budget.init_app(app, limiter, tokens)
-
-    # The limiter looks at nothing but the API, signing in and up, and reset requests: pages,
-    # static files, /healthz and /metrics cost it nothing and never wait for its storage.
-    @limiter.request_filter
-    def _unlimited() -> bool:
-        return not (is_api_request() or request.endpoint in WEB_LIMITED_ENDPOINTS)
+    counters = Counters(
+        limiter.storage if config.get("REDIS_URL") else None, config["RATELIMIT_KEY_PREFIX"]
+    )
+    app.extensions[API_BUDGET] = ApiBudget(counters, api_budget)
+    guess_budget.init_app(app, counters, tokens)
 
     # Shared by both doors: a guess through the web form counts as one through the API. Keyed
     # on nothing the request says, so no header or body can be exempt from it; the budget per
@@ -220,10 +195,6 @@ def init_app(app: Flask) -> None:
         if endpoint in app.view_functions:
             _limit_view(app, endpoint, signup_limit)
 
-    @app.after_request
-    def _limit_headers(response: Response) -> Response:
-        return add_limit_headers(limiter, response)
-
 
 def _reset_limits(limiter: Limiter, resets: str) -> tuple[Callable[[Any], Any], ...]:
     """Reset requests per client address, and per address asked about."""
@@ -250,6 +221,101 @@ def _limit_view(app: Flask, endpoint: str, *limits: Callable[[Any], Any]) -> Non
     for limit in limits:
         view = limit(view)
     app.view_functions[endpoint] = view
+
+
+class ApiBudget:
+    """RATELIMIT_API per client (scope `api`), and as much again per address for refused
+    credentials (scope `api-refused`)."""
+
+    def __init__(self, counters: Counters, amount: str) -> None:
+        self.amount = amount
+        self._items: list[RateLimitItem] = parse_many(amount)
+        self._counters = counters
+
+    def spend(self, scope: str, key: str) -> Window:
+        """Count one request; the window that refused it, or else the one nearest its end."""
+        windows = [self._counters.spend(item, scope, key) for item in self._items]
+        refused = [window for window in windows if window.refused]
+        return refused[0] if refused else min(windows, key=lambda window: window.remaining)
+
+
+def spend_before_authentication() -> None:
+    """Pipeline step of the API: a request without credentials spends its address's budget
+    now; one with credentials spends once they are checked."""
+    budget: ApiBudget | None = current_app.extensions.get(API_BUDGET)
+    if budget is None:
+        return
+    if "Authorization" in request.headers:
+        g.api_budget_pending = True
+        return
+    _spend(budget, "api", client_address(), _spent_message(budget))
+
+
+def charge_credentials(key: str) -> None:
+    """The request's credentials were accepted: it spends the budget of `key` (a token's
+    digest, as `bearer_token` makes it, or the client's address). Raises TooManyRequests."""
+    budget: ApiBudget | None = current_app.extensions.get(API_BUDGET)
+    if budget is not None and g.pop("api_budget_pending", False):
+        _spend(budget, "api", key, _spent_message(budget))
+
+
+def charge_refusal() -> str | None:
+    """The request's credentials were refused: it spends its address's budget of refusals.
+    The 429 message once that budget is spent, None before."""
+    budget: ApiBudget | None = current_app.extensions.get(API_BUDGET)
+    if budget is None or not g.pop("api_budget_pending", False):
+        return None
+    message = f"too many requests with refused credentials from this address ({budget.amount})"
+    try:
+        _spend(budget, "api-refused", client_address(), message)
+    except TooManyRequests:
+        return message
+    return None
+
+
+def settle_and_tell(response: Response) -> Response:
+    """Pipeline step of the API: a request whose credentials no view checked (a public route)
+    spends its address's budget now; then the rate-limit headers."""
+    budget: ApiBudget | None = current_app.extensions.get(API_BUDGET)
+    if budget is not None and g.pop("api_budget_pending", False):
+        try:
+            _spend(budget, "api", client_address(), _spent_message(budget))
+        except TooManyRequests as refused:
+            response = error_response(429, str(refused.description))
+    window: Window | None = g.get("api_window")
+    if window is not None and (window.refused or response.status_code != 429):
+        limiter: Limiter = current_app.extensions[LIMITER]
+        if window.refused or limiter.current_limit is None:
+            return _window_headers(response, window)
+    return tell_route_limit(response)
+
+
+def tell_route_limit(response: Response) -> Response:
+    """Pipeline step of the site (and the API's fallback): the headers of the route's own
+    limit, where it has one (signing in and up, resets)."""
+    limiter: Limiter = current_app.extensions[LIMITER]
+    return add_limit_headers(limiter, response)
+
+
+def _spent_message(budget: ApiBudget) -> str:
+    return f"this token's (or address's) budget of {budget.amount} is spent"
+
+
+def _spend(budget: ApiBudget, scope: str, key: str, message: str) -> None:
+    window = budget.spend(scope, key)
+    g.api_window = window
+    if window.refused:
+        raise TooManyRequests(message)
+
+
+def _window_headers(response: Response, window: Window) -> Response:
+    seconds = window.seconds_left()
+    response.headers["RateLimit-Limit"] = str(window.limit.amount)
+    response.headers["RateLimit-Remaining"] = str(window.remaining)
+    response.headers["RateLimit-Reset"] = str(seconds)
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, seconds))
+    return response
 
 
 def add_limit_headers(limiter: Limiter, response: Response) -> Response:

@@ -84,14 +84,16 @@ def init_app(app: Flask) -> None:
     if not any(isinstance(known, RedactSecrets) for known in development_server.filters):
         development_server.addFilter(RedactSecrets())
 
-    @app.before_request
-    def _choose_request_id() -> None:
-        request_id()
 
-    @app.after_request
-    def _send_request_id(response: Response) -> Response:
-        response.headers[REQUEST_ID_HEADER] = request_id()
-        return response
+def choose_request_id() -> None:
+    """Pipeline step, first of every door: the id is there for every later step's logs."""
+    request_id()
+
+
+def send_request_id(response: Response) -> Response:
+    """Pipeline step, last of every door."""
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    return response
 
 
 class JsonFormatter(_BaseJsonFormatter):

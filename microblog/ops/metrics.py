@@ -2,7 +2,7 @@
 
 - `microblog_http_requests_total{method, endpoint, status}`: requests answered.
 - `microblog_http_request_duration_seconds{method, endpoint, status}`: how long they took, as a
-  histogram (from before the first `before_request` hook to after the last `after_request`).
+  histogram (from the first step of the request's pipeline to its last: microblog/pipeline.py).
 
 `endpoint` is the Flask endpoint (`api.users.get_one_user`), never the path, so the number of
 series stays bounded whatever clients ask for; a request that matched no route is `unmatched`,
@@ -92,20 +92,23 @@ def init_app(app: Flask) -> None:
     metrics = RequestMetrics.create()
     app.extensions[EXTENSION] = metrics
 
-    @app.before_request
-    def _start_clock() -> None:
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _count(response: Response) -> Response:
-        started = g.pop("request_started", None)
-        if started is not None:
-            method = request.method if request.method in METHODS else "other"
-            endpoint = request.url_rule.endpoint if request.url_rule else UNMATCHED
-            metrics.observe(method, endpoint, response.status_code, time.perf_counter() - started)
-        return response
-
     app.add_url_rule("/metrics", "metrics", serve_metrics)
+
+
+def start_clock() -> None:
+    """Pipeline step, early in every door, so the time spans the other steps."""
+    g.request_started = time.perf_counter()
+
+
+def count_request(response: Response) -> Response:
+    """Pipeline step, late in every door."""
+    started = g.pop("request_started", None)
+    if started is not None:
+        metrics: RequestMetrics = current_app.extensions[EXTENSION]
+        method = request.method if request.method in METHODS else "other"
+        endpoint = request.url_rule.endpoint if request.url_rule else UNMATCHED
+        metrics.observe(method, endpoint, response.status_code, time.perf_counter() - started)
+    return response
 
 
 def serve_metrics() -> Response:

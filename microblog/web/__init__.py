@@ -16,8 +16,9 @@ from microblog.accounts.tokens import authenticate_token
 from microblog.boundary import count_as_activity
 from microblog.db import utcnow
 from microblog.errors import Unauthenticated
+from microblog.extension_hooks import adopt
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
-from microblog.http_errors import error_response, is_api_request, wants_json
+from microblog.http_errors import error_response, wants_json
 from microblog.posts.translation import TranslatorSettings
 from microblog.web.session_user import SessionUser
 
@@ -43,20 +44,16 @@ def init_app(app: Flask) -> None:
         fragments,
         main,
         messages,
-        pipeline,
         security,
         sessions,
     )
 
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config.setdefault("UNREAD_POLL_SECONDS", 10)
-    blueprints = (auth.bp, main.bp, messages.bp, exports.bp, fragments.bp, sessions.bp)
-    # Before CSRFProtect: a body that is no form is refused before a token is sought in it.
-    pipeline.init_app(app, [blueprint.name for blueprint in blueprints])
-    csrf.init_app(app)
+    adopt(app, "csrf", lambda: csrf.init_app(app))
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
-    login_manager.init_app(app)
+    adopt(app, "login", lambda: login_manager.init_app(app))
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(unauthorized)
@@ -65,7 +62,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(fragments.bp, url_prefix="/fragments")
     app.context_processor(_template_globals)
-    app.after_request(_vary_by_language)
 
 
 @login_manager.user_loader
@@ -95,13 +91,13 @@ def unauthorized() -> Response:
     return response
 
 
-def _vary_by_language(response: Response) -> Response:
-    """The site's answers speak the reader's language (`select_locale`), so a shared cache
-    must keep one copy per Accept-Language. Not the API's (JSON, in English), nor a static
-    file or an identicon (the same for everyone; its 404 page is in a language, though)."""
+def vary_by_language(response: Response) -> Response:
+    """Pipeline step of the site: its answers speak the reader's language (`select_locale`),
+    so a shared cache must keep one copy per Accept-Language. Not a static file or an
+    identicon (the same for everyone; its 404 page is in a language, though)."""
     endpoint = request.endpoint or ""
     static = endpoint in {"static", "avatars.identicon"} or endpoint.endswith(".static")
-    if not is_api_request() and not (static and response.status_code < 400):
+    if not (static and response.status_code < 400):
         response.vary.add("Accept-Language")
     return response
 

@@ -49,7 +49,7 @@ def submitted_fields(form: Form) -> MultiDict[str, Any] | None:
     that is not a string (a 500). A file part named after a text field is refused here (400,
     naming it); one named after no field is ignored, as an unknown text field is. (The site's
     request checks refuse any body that is not a form's before a view runs: see
-    microblog/web/pipeline.py.)
+    microblog/web/checks.py.)
     """
     files = MultiDict[str, Any]()
     for name in request.files:

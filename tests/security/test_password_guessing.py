@@ -201,13 +201,13 @@ def test_with_redis_down_guesses_are_counted_in_memory_with_one_warning_and_no_t
     limited: Callable[..., FlaskClient], victim: ApiUser, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = limited(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
-    with caplog.at_level(logging.WARNING, logger="microblog.api.guess_budget"):
+    with caplog.at_level(logging.WARNING, logger="microblog.api.counters"):
         for number in range(3):
             guess = basic_auth("victim", "wrong-guess")
             answer = client.post("/api/tokens", headers=guess, **from_address(f"10.6.0.{number}"))
             assert answer.status_code == 401
         right = basic_auth("victim", victim.password)
         assert_account_budget_spent(client.post("/api/tokens", headers=right))
-    warnings = [r for r in caplog.records if r.name == "microblog.api.guess_budget"]
+    warnings = [r for r in caplog.records if r.name == "microblog.api.counters"]
     assert len(warnings) == 1 and "memory" in warnings[0].getMessage()
     assert not [record for record in caplog.records if record.exc_info]

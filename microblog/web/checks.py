@@ -1,16 +1,12 @@
 """The site's own checks around its views: which request bodies a view may read, and which
-caches may keep its answers. The other steps of the site's pipeline belong to extensions
-(CSRFProtect, Flask-Login, Talisman, Flask-Babel); `init_app` in microblog/web/__init__.py
-declares the order.
+caches may keep its answers. microblog/pipeline.py places them among the site's other steps.
 
-Both apply only to the site's blueprints: not to the API, the ops endpoints or static files.
+Both apply only to the site's blueprints (`SITE_BLUEPRINTS`): not to static files or avatars.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from flask import Flask, request
+from flask import request
 from werkzeug.wrappers import Response
 
 from microblog.boundary import SAFE_METHODS
@@ -32,24 +28,25 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PRIVATE_ANSWER = "private, no-store"
 
 
-def init_app(app: Flask, site_blueprints: Collection[str]) -> None:
-    """Register the checks for the views of `site_blueprints`. Call before CSRFProtect's
-    `init_app`: a body that is no form is refused before its token is looked for in it."""
-    site = frozenset(site_blueprints)
+# The blueprints of the site's pages and forms (microblog.web registers them).
+SITE_BLUEPRINTS = frozenset({"auth", "main", "messages", "exports", "fragments", "sessions"})
 
-    @app.before_request
-    def refuse_bodies_that_are_not_forms() -> Response | None:
-        if request.blueprint not in site or request.method in SAFE_METHODS:
-            return None
-        if request.mimetype in FORM_MEDIA_TYPES:
-            return None
-        return unsupported_body()
 
-    @app.after_request
-    def keep_out_of_shared_caches(response: Response) -> Response:
-        if request.blueprint in site:
-            response.headers["Cache-Control"] = PRIVATE_ANSWER
-        return response
+def refuse_bodies_that_are_not_forms() -> Response | None:
+    """Pipeline step of the site, before CSRFProtect's: a body that is no form is refused
+    before its token is looked for in it."""
+    if request.blueprint not in SITE_BLUEPRINTS or request.method in SAFE_METHODS:
+        return None
+    if request.mimetype in FORM_MEDIA_TYPES:
+        return None
+    return unsupported_body()
+
+
+def keep_out_of_shared_caches(response: Response) -> Response:
+    """Pipeline step of the site."""
+    if request.blueprint in SITE_BLUEPRINTS:
+        response.headers["Cache-Control"] = PRIVATE_ANSWER
+    return response
 
 
 def unsupported_body() -> Response:
