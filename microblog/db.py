@@ -73,8 +73,9 @@ class Base(DeclarativeBase):
 #
 # On SQLite a writer must take the write lock when it begins (BEGIN IMMEDIATE): a deferred
 # transaction that read first and then writes fails at once with "database is locked" if
-# another writer committed in between, whatever the busy timeout. Readers keep plain BEGIN so
-# they never queue behind writers.
+# another writer committed in between, whatever the busy timeout. A declared reader sends no
+# BEGIN at all: each of its statements is a transaction of its own (as on PostgreSQL, below),
+# and with WAL it never waits for a writer. Work whose intent nobody declared keeps BEGIN.
 #
 # On PostgreSQL a request declared a reader runs its statements in autocommit
 # (`ReadAwareSession`): no BEGIN and no COMMIT, two round trips of the four or five a typical
@@ -173,7 +174,12 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        intent = _write_intent.get()
+        if intent is False:
+            # A declared reader: each statement is a transaction of its own, as on PostgreSQL
+            # (no BEGIN, and SQLAlchemy's COMMIT finds nothing to do). WAL readers never wait.
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if intent else "BEGIN")
 
 
 # Beside the database: its write-ahead log, its shared-memory index, a rollback journal.

@@ -1,5 +1,6 @@
-"""On PostgreSQL a request that only reads runs its statements in autocommit (no BEGIN, no
-COMMIT: two round trips saved); one that writes keeps its single transaction."""
+"""A request that only reads runs its statements in autocommit (no BEGIN, no COMMIT: on
+PostgreSQL two round trips saved); one that writes keeps its single transaction (on SQLite
+begun with BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,42 @@ def _autocommit_seen(app: Flask) -> Iterator[list[bool]]:
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
-# Autocommit reads are a PostgreSQL optimisation: SQLite's readers need their BEGIN.
 postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@contextlib.contextmanager
+def _statements_sent(app: Flask) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(
+            statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else "")
+        )
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@sqlite_only
+def test_on_sqlite_a_read_sends_no_begin_and_a_write_takes_the_write_lock_first(
+    app: Flask, client: FlaskClient, make_user: Callable[..., ApiUser]
+) -> None:
+    susan = make_user("susan")
+
+    with _statements_sent(app) as read:
+        assert client.get("/api/feed", headers=susan.headers).status_code == 200
+    with _statements_sent(app) as write:
+        response = client.post("/api/posts", json={"body": "hello"}, headers=susan.headers)
+        assert response.status_code == 201
+
+    assert read and "BEGIN" not in read and all(s == "SELECT" for s in read)
+    assert write[0] == "BEGIN IMMEDIATE"
 
 
 @postgres_only
