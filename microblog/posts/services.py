@@ -40,10 +40,13 @@ def get_post(session: Db, post_id: int) -> Post:
 
 
 def create_post(session: Db, author: User, body: str) -> Post:
+    # The checks and the language detection first, before the first statement: on SQLite
+    # that statement takes the write lock, which every other writer then waits for.
     body = clean_body(body)
+    language = detect_language(body)
     if not _move_post_count(session, author.id, +1):
         raise no_such_user(author.id)
-    post = Post(body=body, author=author, language=detect_language(body))
+    post = Post(body=body, author=author, language=language)
     session.add(post)
     session.flush()
     totals.count_in(session, totals.POSTS, 1, post.id)
