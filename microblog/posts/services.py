@@ -6,6 +6,9 @@ import functools
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.dml import Update
 
 from microblog import totals
 from microblog.accounts.models import User
@@ -79,10 +82,26 @@ def _move_post_count(session: Db, author_id: int, step: int) -> bool:
     waited for and then seen as a missing author (a 4xx), rather than as a foreign key
     violation (a 500) or a deadlock with its cascade over the posts.
     """
-    moved = session.execute(
-        update(User).where(User.id == author_id).values(post_count=User.post_count + step)
+    # Core, built once, on the session's connection: the ORM's bulk update costs several times
+    # the statement, and on SQLite that cost is paid under the write lock. RETURNING gives
+    # the count as stored, for an author the session holds.
+    count = session.connection().scalar(_moved_post_count(), {"author": author_id, "step": step})
+    if count is None:
+        return False
+    author = session.identity_map.get(identity_key(User, author_id))
+    if author is not None:
+        set_committed_value(author, "post_count", count)
+    return True
+
+
+@functools.cache
+def _moved_post_count() -> Update:
+    return (
+        update(User)
+        .where(User.id == bindparam("author"))
+        .values(post_count=User.post_count + bindparam("step"))
+        .returning(User.post_count)
     )
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def own_post(session: Db, actor: User, post_id: int) -> Post:
