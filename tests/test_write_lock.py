@@ -28,7 +28,7 @@ GERMAN = "Das ist ein kurzer Beitrag über das Wetter von heute."
 
 
 @contextlib.contextmanager
-def _statements_seen(app: Flask) -> Iterator[list[tuple[str, bool]]]:
+def statements_seen(app: Flask) -> Iterator[list[tuple[str, bool]]]:
     """Each statement, and whether its connection was inside a transaction when it ran."""
     seen: list[tuple[str, bool]] = []
 
@@ -65,7 +65,7 @@ def test_a_posts_statements_run_in_one_transaction_after_the_token_look_up(
 ) -> None:
     susan = make_user("susan")
 
-    with _statements_seen(app) as seen:
+    with statements_seen(app) as seen:
         response = client.post("/api/posts", json={"body": "hello"}, headers=susan.headers)
 
     assert response.status_code == 201
