@@ -94,6 +94,36 @@ def write_intent(enabled: bool = True) -> Iterator[None]:
         _write_intent.reset(token)
 
 
+# A writer's reads that may run before it takes SQLite's write lock: see `before_the_write_lock`.
+_before_write_lock: ContextVar[bool] = ContextVar("before_write_lock", default=False)
+# On a connection whose writer's BEGIN IMMEDIATE was put off: owed before its next statement.
+_LOCK_OWED = "microblog.write_lock_owed"
+
+
+@contextlib.contextmanager
+def before_the_write_lock() -> Iterator[None]:
+    """Let a writer's reads here run before its transaction takes SQLite's write lock.
+
+    The write lock serializes every writer of the file, across workers: whatever a request
+    does while holding it, every other writer waits for. A writer's first statement is most
+    often the look-up of who is asking (a token and its user), which needs no lock; the CPU
+    work after it (parsing, checking, detecting a language) needs none either. Here, a
+    writer's transaction does not begin: each SELECT runs on its own, seeing the newest
+    committed state (as every statement does under PostgreSQL's read committed), and BEGIN
+    IMMEDIATE is sent before the first statement that is not a SELECT, or the first
+    statement after this block, whichever comes first. So the lock is held from the writer's
+    first write, or from its first read of what it will write, to its commit.
+
+    Only for reads whose answer needs no protection from a concurrent writer until the
+    commit. Outside SQLite, and for readers, nothing changes.
+    """
+    token = _before_write_lock.set(True)
+    try:
+        yield
+    finally:
+        _before_write_lock.reset(token)
+
+
 def set_write_intent(enabled: bool) -> Any:
     """Set the intent for the current context; returns a token for `reset_write_intent`."""
     return _write_intent.set(enabled)
@@ -178,8 +208,29 @@ def configure_engine(engine: Engine) -> None:
         if intent is False:
             # A declared reader: each statement is a transaction of its own, as on PostgreSQL
             # (no BEGIN, and SQLAlchemy's COMMIT finds nothing to do). WAL readers never wait.
+            connection.info[_LOCK_OWED] = False
             return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if intent else "BEGIN")
+        writer = bool(intent)
+        owed = writer and _before_write_lock.get()
+        connection.info[_LOCK_OWED] = owed
+        if not owed:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take_owed_lock(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if not connection.info.get(_LOCK_OWED):
+            return
+        if _before_write_lock.get() and statement.lstrip()[:6].upper() == "SELECT":
+            return  # a read before the lock: its own statement, outside any transaction
+        connection.info[_LOCK_OWED] = False
+        cursor.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _forget_owed_lock(connection: Connection) -> None:
+        # A writer that never wrote after its reads: there is no transaction to end (the
+        # driver's COMMIT and ROLLBACK then do nothing), and the next one decides afresh.
+        connection.info[_LOCK_OWED] = False
 
 
 # Beside the database: its write-ahead log, its shared-memory index, a rollback journal.

@@ -18,7 +18,7 @@ from microblog.api.ratelimits import (
     client_address,
 )
 from microblog.boundary import count_as_activity
-from microblog.db import utcnow
+from microblog.db import before_the_write_lock, utcnow
 from microblog.errors import Unauthenticated
 from microblog.extensions import db
 from microblog.http_errors import error_response
@@ -55,7 +55,9 @@ def verify_token(plaintext: str) -> User | None:
         return None
     now = utcnow()
     try:
-        token = authenticate_token(db.session, plaintext, now)
+        # Who is asking needs no write lock: a writer takes it after this, at its first write.
+        with before_the_write_lock():
+            token = authenticate_token(db.session, plaintext, now)
     except Unauthenticated as exc:
         g.auth_failure = exc.message
         return None

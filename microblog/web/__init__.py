@@ -14,7 +14,7 @@ from microblog.accounts.avatars import avatar_url
 from microblog.accounts.models import WEB
 from microblog.accounts.tokens import authenticate_token
 from microblog.boundary import count_as_activity
-from microblog.db import utcnow
+from microblog.db import before_the_write_lock, utcnow
 from microblog.errors import Unauthenticated
 from microblog.extension_hooks import adopt
 from microblog.extensions import babel, bootstrap, csrf, db, login_manager
@@ -73,7 +73,9 @@ def load_user(key: str) -> SessionUser | None:
     most once per LAST_SEEN_RESOLUTION, written at the end of the request), as for API clients.
     """
     try:
-        token = authenticate_token(db.session, key, utcnow(), kind=WEB)
+        # Who is asking needs no write lock: a form that writes takes it at its first write.
+        with before_the_write_lock():
+            token = authenticate_token(db.session, key, utcnow(), kind=WEB)
     except Unauthenticated:
         return None
     count_as_activity(token)
