@@ -129,6 +129,10 @@ SERVERS = [
     # granian's default for WSGI: backpressure = backlog / workers (512), and up to half as many
     # blocking threads (256) per worker: one Python thread per request in flight.
     Server("granian", _granian()),
+    # Python threads bounded (4 or 2 a worker), connections not: granian's default backpressure
+    # (512 a worker) lets idle keep-alive connections wait without taking a thread.
+    Server("granian-t4", _granian("--blocking-threads", "4")),
+    Server("granian-t2", _granian("--blocking-threads", "2")),
     # Bounded like gthread: 4 Python threads a worker. --backpressure caps a worker's open
     # connections (idle keep-alive ones included, see bench.slow_clients), not its requests in
     # flight: 2 x 8 is exactly wrk's 16 connections here, and too few for production.

@@ -1,4 +1,4 @@
-"""Can two slow clients stop a server from answering everyone else?
+"""Can a few slow clients stop a server from answering everyone else?
 
 A client that sends half a request and waits ties up whatever the server gives it while it
 waits. A sync gunicorn worker is given to one connection from its accept to its answer, so two
@@ -10,12 +10,13 @@ serving Microblog as it would in production, in two shapes of slowness:
 - body: POST /api/posts (authenticated, JSON) with complete headers saying Content-Length: 1000,
   then only 10 bytes of body.
 
-Each time two such connections are held open while a third client times GET /api/ping (given up
-after --limit seconds). A third shape is not slow at all: 32 connections that each sent one whole
-request and then sit idle, neither reading nor closing, as keep-alive pools of browsers and
-proxies leave them. granian's --backpressure caps a worker's open connections, not its requests
-in flight, so idle connections can take every slot (granian-bt4 has 2 x 8); gunicorn 27's sync
-worker lingers up to 2 s on each connection it closes, waiting for the client to close too.
+Each time --slow such connections (two unless told) are held open while another client times
+GET /api/ping (given up after --limit seconds). A third shape is not slow at all: 32
+connections that each sent one whole request and then sit idle, neither reading nor closing,
+as keep-alive pools of browsers and proxies leave them. granian's --backpressure caps a
+worker's open connections, not its requests in flight, so idle connections can take every slot
+(granian-bt4 has 2 x 8); gunicorn 27's sync worker lingers up to 2 s on each connection it
+closes, waiting for the client to close too.
 
 It also finds out how each server reads a request, with a probe WSGI app (`probe`, below):
 - is the app called before the whole body has arrived? (POST /early with 10 of 1000 bytes: the
@@ -24,7 +25,7 @@ It also finds out how each server reads a request, with a probe WSGI app (`probe
 - does a read of an unfinished body ever end (POST /read: the probe reads wsgi.input), after
   how long, and how?
 
-    PYTHONPATH=. .venv/bin/python -m bench.slow_clients [--only NAME ...] [--limit 45]
+    PYTHONPATH=. .venv/bin/python -m bench.slow_clients [--only NAME ...] [--slow 2] [--limit 45]
 
 Prints one table per question. granian must be importable (see bench.servers).
 """
@@ -82,14 +83,16 @@ def main() -> None:
     _seed(env)
     with ThreadPoolExecutor(max_workers=len(servers) * 2) as pool:
         # The servers are independent processes and the clients mostly wait: checked at once.
-        pings = {s.name: pool.submit(_pings, s, env, options.limit) for s in servers}
+        pings = {s.name: pool.submit(_pings, s, env, options.limit, options.slow) for s in servers}
         reads = {s.name: pool.submit(_reads, s, env, options.hold) for s in servers}
         ping_rows = {name: future.result() for name, future in pings.items()}
         read_rows = {name: future.result() for name, future in reads.items()}
     limit = options.limit
-    print(f"\nGET /api/ping while 2 slow clients hold connections (given up after {limit} s)")
+    slow = options.slow
+    print(f"\nGET /api/ping while {slow} slow clients hold connections (given up after {limit} s)")
     print(
-        f"| server | baseline | 2 x headers unfinished | 2 x body 10 of 1000 bytes | {IDLE} idle |"
+        f"| server | baseline | {slow} x headers unfinished | {slow} x body 10 of 1000 bytes | "
+        f"{IDLE} idle |"
     )
     print("|---|---|---|---|---|")
     for name, row in ping_rows.items():
@@ -108,6 +111,9 @@ def main() -> None:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", choices=[s.name for s in SERVERS])
+    parser.add_argument(
+        "--slow", type=int, default=2, help="slow clients (2: one per worker of bench.servers)"
+    )
     parser.add_argument("--limit", type=float, default=45.0, help="seconds to wait for a ping")
     parser.add_argument(
         "--hold", type=float, default=70.0, help="seconds to wait for a server to give up"
@@ -164,7 +170,7 @@ def _wait_healthy(base: str, limit: float) -> None:
         time.sleep(0.2)
 
 
-def _pings(server: Server, env: dict[str, str], limit: float) -> dict[str, str]:
+def _pings(server: Server, env: dict[str, str], limit: float, slow: int) -> dict[str, str]:
     with server.start(MICROBLOG, {**env, **_metrics_dir(server)}) as base:
         username = _first_username()
         token = requests.post(f"{base}/api/tokens", auth=(username, "password"), timeout=30)
