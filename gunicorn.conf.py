@@ -15,7 +15,11 @@ bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '500
 # scheduler), so 4 workers serve GET /api/users/<id> at 1,090 req/s and 2 at 1,290, the feed
 # at 334 and 479; gthread workers (2 x 4 threads) did no better and had worse p99s. Writes
 # lose some (a worker waits idle while PostgreSQL flushes a commit): raise it for write-heavy
-# loads. See docs/performance.md.
+# loads. Measured again on 2026-12-03 against gthread and granian (bench/servers.py): their
+# reads were at best within the noise of these, and POST /api/posts on SQLite had p99s of
+# 0.65-1.5 s under every threaded server. A sync worker is held by a slow client, though:
+# nginx goes in front of any server the internet reaches (docs/deployment.md).
+# See docs/performance.md.
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 wsgi_app = "microblog:create_app()"
 accesslog = "-"
